@@ -1,0 +1,324 @@
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tiering.errors import ScoringError
+from tiering.scoring import compose_scores, count_tiers, score_clients, score_metrics
+from tiering.standard import Standard, Tier
+
+TIERS = [
+    {"name": "钻石", "color": "#111111", "min_score": 75, "share": 10},
+    {"name": "黄金", "color": "#555555", "min_score": 50, "share": 30},
+    {"name": "普通", "color": "#999999", "min_score": 0, "share": 100},
+]
+
+
+def make_standard(metrics, dimensions=None, tiers=TIERS, **extra):
+    dims = dimensions or [{"key": "value", "weight": 100, "metrics": metrics}]
+    return Standard.from_dict({"name": "t", "dimensions": dims, "tiers": tiers, **extra})
+
+
+def quantile(key, field, **extra):
+    return {"key": key, "field": field, "method": "quantile", "weight": 100, **extra}
+
+
+def load(con, columns):
+    """Create the ``clients`` table from ``{column: values}``; ids 0001…"""
+    n = len(next(iter(columns.values())))
+    data = {"_row": list(range(2, n + 2)), "client_id": [f"{i:04d}" for i in range(1, n + 1)]}
+    data.update(columns)
+    import pandas as pd
+
+    frame = pd.DataFrame(data)
+    con.execute("CREATE OR REPLACE TABLE clients AS SELECT * FROM frame")
+    return con
+
+
+def scores(con, column):
+    return [row[0] for row in con.execute(f"SELECT {column} FROM scored ORDER BY _row").fetchall()]
+
+
+@pytest.fixture
+def con():
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def test_clients_who_all_bought_once_get_one_frequency_score(con):
+    load(con, {"purchase_count": [1.0] * 300})
+
+    result = score_clients(con, make_standard([quantile("frequency", "purchase_count")]))
+
+    assert set(scores(con, "m_frequency")) == {1}
+    assert result.metric_reports[0].distinct_scores == 1
+
+
+def test_five_bins_on_two_distinct_values_reports_two_scores(con):
+    load(con, {"purchase_count": [1.0] * 150 + [2.0] * 150})
+
+    result = score_clients(con, make_standard([quantile("frequency", "purchase_count")]))
+
+    report = result.metric_reports[0]
+    assert report.requested_bins == 5
+    assert report.distinct_scores == 2
+    assert [(c.lowest, c.highest, c.clients) for c in report.cut_points] == [
+        (1.0, 1.0, 150),
+        (2.0, 2.0, 150),
+    ]
+
+
+def test_row_order_never_decides_a_quantile_score(con):
+    values = [5.0, 1.0, 3.0, 3.0, 3.0, 2.0, 4.0, 3.0, 1.0, 5.0]
+    standard = make_standard([quantile("monetary", "amount")])
+    load(con, {"amount": values})
+    score_clients(con, standard)
+    forward = dict(zip(values, scores(con, "m_monetary")))
+
+    load(con, {"amount": list(reversed(values))})
+    score_clients(con, standard)
+    backward = dict(zip(reversed(values), scores(con, "m_monetary")))
+
+    assert forward == backward
+
+
+def test_lower_is_better_gives_recent_buyers_the_top_score(con):
+    load(con, {"recency_days": [1.0, 10.0, 100.0, 200.0, 400.0]})
+
+    score_clients(
+        con, make_standard([quantile("recency", "recency_days", direction="lower_better")])
+    )
+
+    assert scores(con, "m_recency") == [5, 4, 3, 2, 1]
+
+
+def test_thresholds_score_in_natural_units(con):
+    load(con, {"amount": [0.0, 1_000_000, 2_999_999, 3_000_000, None]})
+    metric = {
+        "key": "monetary", "field": "amount", "method": "thresholds", "weight": 100,
+        "cuts": [500_000, 1_000_000, 2_000_000, 3_000_000],
+    }
+
+    result = score_clients(con, make_standard([metric]))
+
+    assert scores(con, "m_monetary") == [1, 3, 4, 5, 1]
+    assert result.metric_reports[0].missing == 1
+
+
+def test_category_map_scores_values_and_other(con):
+    load(con, {"motive": ["投资", " 自住 ", "度假", None]})
+    metric = {
+        "key": "motive", "field": "motive", "method": "category", "weight": 100,
+        "categories": {"投资": 5, "自住": 3}, "other": 2,
+    }
+
+    score_clients(con, make_standard([metric]))
+
+    assert scores(con, "m_motive") == [5, 3, 2, 1]
+
+
+def test_range_maps_an_existing_score_onto_one_to_five(con):
+    load(con, {"credit_score": [300.0, 575.0, 850.0, 900.0]})
+    metric = {
+        "key": "credit", "field": "credit_score", "method": "range", "weight": 100,
+        "low": 300, "high": 850,
+    }
+
+    score_clients(con, make_standard([metric]))
+
+    assert scores(con, "m_credit") == [1, 3, 5, 5]
+
+
+def test_excluded_missing_values_renormalise_the_weights(con):
+    load(con, {"amount": [3_000_000.0, 3_000_000.0], "motive": ["投资", None]})
+    monetary = {
+        "key": "monetary", "field": "amount", "method": "thresholds", "weight": 50,
+        "cuts": [1, 2, 3, 1_000_000],
+    }
+    motive = {
+        "key": "motive", "field": "motive", "method": "category", "weight": 50,
+        "categories": {"投资": 3}, "missing": "exclude",
+    }
+
+    result = score_clients(con, make_standard([monetary, motive]))
+
+    # Client 1: (5 + 3) / 2 = 4 → 75; client 2: motive excluded, 5 alone → 100.
+    assert scores(con, "composite") == [75.0, 100.0]
+    assert result.metric_reports[1].missing == 1
+
+
+def test_missing_values_score_lowest_by_default_and_are_counted(con):
+    load(con, {"amount": [None, 10.0, 20.0]})
+
+    result = score_clients(con, make_standard([quantile("monetary", "amount")]))
+
+    assert scores(con, "m_monetary")[0] == 1
+    assert result.metric_reports[0].missing == 1
+
+
+def test_a_client_with_every_metric_excluded_is_reported_unscored(con):
+    load(con, {"motive": ["投资", None]})
+    metric = {
+        "key": "motive", "field": "motive", "method": "category", "weight": 100,
+        "categories": {"投资": 5}, "missing": "exclude",
+    }
+
+    result = score_clients(con, make_standard([metric]))
+
+    assert (result.rows_scored, result.rows_unscored) == (1, 1)
+    assert scores(con, "tier") == ["钻石", None]
+    assert "未评分" in scores(con, "reason")[1]
+
+
+def test_metrics_without_a_column_are_skipped_and_weights_renormalised(con):
+    load(con, {"amount": [1.0, 2.0]})
+    metrics = [quantile("monetary", "amount"), quantile("assets", "assets")]
+
+    result = score_clients(con, make_standard(metrics))
+
+    assert [r.used for r in result.metric_reports] == [True, False]
+    assert scores(con, "composite") == [0.0, 100.0]
+
+
+def test_no_matching_metric_is_a_clear_error(con):
+    load(con, {"amount": [1.0]})
+
+    with pytest.raises(ScoringError) as caught:
+        score_clients(con, make_standard([quantile("assets", "assets")]))
+
+    assert caught.value.key == "error.scoring.no_metrics"
+
+
+def test_dimension_weights_combine_into_the_composite(con):
+    load(con, {"amount": [100.0], "satisfaction": [1.0]})
+    dims = [
+        {"key": "value", "weight": 75, "metrics": [quantile("monetary", "amount")]},
+        {"key": "relationship", "weight": 25, "metrics": [
+            {"key": "sat", "field": "satisfaction", "method": "range", "weight": 1}
+        ]},
+    ]
+
+    score_clients(con, make_standard(None, dimensions=dims))
+
+    # One client: monetary rank 1 of 1 → score 1; satisfaction 1 → 1; composite 0.
+    assert scores(con, "d_value") == [1.0]
+    assert scores(con, "composite") == [0.0]
+
+
+def test_quota_tiers_take_the_top_shares(con):
+    load(con, {"satisfaction": [1.0, 2.0, 3.0, 4.0, 5.0] * 2})
+    metric = {"key": "sat", "field": "satisfaction", "method": "range", "weight": 1}
+    tiers = [
+        {"name": "A", "color": "#111111", "min_score": 0, "share": 20},
+        {"name": "B", "color": "#555555", "min_score": 0, "share": 60},
+        {"name": "C", "color": "#999999", "min_score": 0, "share": 100},
+    ]
+
+    result = score_clients(con, make_standard([metric], tiers=tiers, tier_mode="quota"))
+
+    assert result.tier_counts["clients"].tolist() == [2, 4, 4]
+    assert scores(con, "tier")[:5] == ["C", "C", "B", "B", "A"]
+
+
+def test_quota_ties_stay_together_in_the_higher_tier(con):
+    load(con, {"amount": [10.0] * 3 + [1.0] * 7})
+    metric = {"key": "monetary", "field": "amount", "method": "range", "weight": 1,
+              "low": 0, "high": 10}
+    tiers = [
+        {"name": "A", "color": "#111111", "min_score": 0, "share": 20},
+        {"name": "B", "color": "#999999", "min_score": 0, "share": 100},
+    ]
+
+    result = score_clients(con, make_standard([metric], tiers=tiers, tier_mode="quota"))
+
+    assert result.tier_counts["clients"].tolist() == [3, 7]
+
+
+def test_gates_cap_and_force_tiers_and_say_so(con):
+    load(con, {
+        "amount": [100.0, 100.0, 100.0, 0.0],
+        "credit_grade": ["A", "d", "A", "A"],
+        "overdue_count": [0.0, 0.0, 5.0, 0.0],
+    })
+    metric = {"key": "m", "field": "amount", "method": "range", "weight": 1,
+              "low": 0, "high": 100}
+    gates = [
+        {"field": "credit_grade", "op": "in", "value": ["D"], "action": "cap",
+         "tier": "普通", "label": "信用D"},
+        {"field": "overdue_count", "op": ">=", "value": 3, "action": "force",
+         "tier": "黄金", "label": "逾期"},
+    ]
+
+    score_clients(con, make_standard([metric], gates=gates), lang="en")
+
+    assert scores(con, "tier_before_gates") == ["钻石", "钻石", "钻石", "普通"]
+    assert scores(con, "tier") == ["钻石", "普通", "黄金", "普通"]
+    assert scores(con, "gate") == [None, "信用D", "逾期", None]
+    assert "rule '信用D' set the tier to 普通" in scores(con, "reason")[1]
+
+
+def test_a_gate_on_a_missing_column_is_skipped_and_reported(con):
+    load(con, {"amount": [1.0, 2.0]})
+    gate = {"field": "credit_grade", "op": "==", "value": "D", "tier": "普通"}
+
+    result = score_clients(con, make_standard([quantile("m", "amount")], gates=[gate]))
+
+    assert result.skipped_gates == (0,)
+
+
+def test_count_tiers_matches_the_full_run_after_a_cut_off_change(con):
+    load(con, {"amount": [float(v) for v in range(50)]})
+    standard = make_standard([quantile("m", "amount")])
+    score_clients(con, standard)
+    moved = standard.with_tiers([
+        Tier("钻石", "#111111", min_score=90, share=10),
+        Tier("黄金", "#555555", min_score=20, share=30),
+        Tier("普通", "#999999", min_score=0, share=100),
+    ])
+
+    fast = count_tiers(con, moved)
+    full = score_clients(con, moved).tier_counts
+
+    assert fast.equals(full)
+    assert fast["clients"].sum() == 50
+
+
+def test_a_weight_change_reuses_the_metric_scores(con):
+    load(con, {"amount": [1.0, 2.0, 3.0], "satisfaction": [5.0, 3.0, 1.0]})
+    dims = [
+        {"key": "value", "weight": 50, "metrics": [quantile("m", "amount")]},
+        {"key": "rel", "weight": 50, "metrics": [
+            {"key": "sat", "field": "satisfaction", "method": "range", "weight": 1}
+        ]},
+    ]
+    standard = make_standard(None, dimensions=dims)
+    score_metrics(con, standard)
+    con.execute("DROP TABLE clients")  # step 2 must not need the raw table
+
+    compose_scores(con, standard.with_dimension_weights({"value": 100, "rel": 0}))
+
+    composite = [r[0] for r in con.execute("SELECT composite FROM composite_scores ORDER BY _row").fetchall()]
+    assert composite == [0.0, 50.0, 100.0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    amounts=st.lists(
+        st.floats(min_value=0, max_value=1e9, allow_nan=False), min_size=2, max_size=60
+    ),
+    method=st.sampled_from(["quantile", "thresholds"]),
+)
+def test_more_amount_never_lowers_a_score(amounts, method):
+    con = duckdb.connect()
+    load(con, {"amount": amounts})
+    metric = {"key": "m", "field": "amount", "method": method, "weight": 1}
+    if method == "thresholds":
+        metric["cuts"] = [1e3, 1e5, 1e6, 1e8]
+
+    score_clients(con, make_standard([metric]))
+
+    pairs = sorted(zip(amounts, scores(con, "m_m")))
+    assert all(a[1] <= b[1] for a, b in zip(pairs, pairs[1:]))
+    assert all(1 <= score <= 5 for _, score in pairs)
+    con.close()
