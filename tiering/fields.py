@@ -48,7 +48,8 @@ FIELDS: tuple[Field, ...] = (
         "owner", "consultant", "relationship_manager", "rm", "sales_rep",
     )),
     Field("branch", "category", (
-        "支行", "网点", "分行", "门店", "项目", "所属分部", "部门", "区域", "branch",
+        "支行", "网点", "分行", "门店", "项目", "支行/项目", "所属分部", "部门", "区域",
+        "branch",
         "store", "project", "region",
     )),
     Field("last_purchase_date", "date", (

@@ -1,0 +1,393 @@
+"""Reading messy files into text tables with Excel row numbers."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import fixtures_messy as fx
+import pandas as pd
+import pytest
+
+from tiering.errors import InputFileError
+from tiering.i18n import describe_error
+from tiering.ingest import list_sheets, read_table, unique_headers
+
+REAL = Path(
+    os.environ.get("TIERING_REAL_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+)
+needs_real = pytest.mark.skipif(
+    not REAL.is_dir(), reason=f"public datasets not at {REAL}"
+)
+
+
+def _column(table, name):
+    return [None if pd.isna(value) else value for value in table.frame[name]]
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    return read_table(fx.title_totals_xlsx(tmp_path))
+
+
+def test_workbook_header_found_below_title_and_export_time(workbook):
+    assert workbook.sheet == "客户名单"
+    assert workbook.header_row == 4
+    assert workbook.columns == [
+        "客户编号",
+        "客户姓名",
+        "身份证号",
+        "成交金额（万元）",
+        "最近成交日期",
+        "置业顾问",
+    ]
+
+
+def test_workbook_row_numbers_match_excel(workbook):
+    assert workbook.frame["_row"].tolist() == [5, 6, 7, 8, 9, 10]
+
+
+def test_workbook_blank_total_and_note_rows_are_skipped_with_reasons(workbook):
+    assert [(s.row, s.reason_key) for s in workbook.skipped] == [
+        (11, "ingest.reason.blank_row"),
+        (12, "ingest.reason.total_row"),
+        (13, "ingest.reason.note_row"),
+    ]
+    assert workbook.data_rows == 9
+
+
+def test_workbook_ids_stay_exact_text(workbook):
+    assert _column(workbook, "客户编号") == [
+        "00123",
+        "00124",
+        "00125",
+        "00126",
+        "123456789012346000",
+        "A-7",
+    ]
+    assert _column(workbook, "身份证号")[0] == fx.ID_CARD
+    assert workbook.imprecise_cells == ((9, "客户编号"),)
+
+
+def test_workbook_numbers_and_dates_read_as_excel_shows_them(workbook):
+    assert _column(workbook, "成交金额（万元）") == [
+        "120.5",
+        "300",
+        "0.75",
+        "45356",
+        "10",
+        "1,200",
+    ]
+    assert _column(workbook, "最近成交日期") == [
+        "2024-03-05",
+        "2024-01-15",
+        "2023-12-31 14:30:00",
+        None,
+        "2024-02-01",
+        "2024-02-02",
+    ]
+
+
+def test_workbook_value_merged_down_fills_each_row(workbook):
+    assert _column(workbook, "置业顾问") == [
+        "陈顾问",
+        "陈顾问",
+        "周顾问",
+        "周顾问",
+        "吴顾问",
+        "吴顾问",
+    ]
+
+
+def test_hidden_sheet_is_listed_but_not_chosen(tmp_path):
+    sheets = list_sheets(fx.title_totals_xlsx(tmp_path))
+
+    assert [(s.name, s.hidden) for s in sheets] == [
+        ("旧数据", True),
+        ("客户名单", False),
+    ]
+
+
+def test_hidden_sheet_can_be_chosen_by_name(tmp_path):
+    table = read_table(fx.title_totals_xlsx(tmp_path), sheet="旧数据")
+
+    assert _column(table, "客户编号") == ["X1"]
+
+
+def test_unknown_sheet_is_refused_with_the_sheet_names(tmp_path):
+    with pytest.raises(InputFileError) as caught:
+        read_table(fx.title_totals_xlsx(tmp_path), sheet="Sheet9")
+
+    assert caught.value.key == "error.file.unknown_sheet"
+    assert "旧数据" in caught.value.facts["sheets"]
+
+
+def test_header_row_can_be_overridden(tmp_path):
+    table = read_table(fx.title_totals_xlsx(tmp_path), header_row=2)
+
+    assert table.header_row == 2
+    assert table.frame["_row"].iloc[0] == 4
+
+
+def test_gbk_csv_is_decoded(tmp_path):
+    path = fx.text_csv(tmp_path, "gbk.csv", fx.GBK_TEXT, "gbk")
+
+    table = read_table(path)
+
+    assert table.encoding == "gb18030"
+    assert _column(table, "客户姓名")[:2] == ["张伟", "王芳"]
+    assert _column(table, "客户姓名")[-1] == "欧阳娜娜"
+    assert _column(table, "累计金额")[0] == "1,200.50"
+
+
+def test_gb18030_character_outside_gbk_far_into_the_file(tmp_path):
+    path = fx.text_csv(tmp_path, "gb.csv", fx.GBK_TEXT + fx.GB18030_TAIL, "gb18030")
+
+    table = read_table(path)
+
+    assert _column(table, "客户姓名")[-2:] == ["吉𠮷", "王䶮"]
+    assert _column(table, "客户编号")[-1] == "00402"
+    assert table.frame["_row"].iloc[-1] == 403
+
+
+def test_utf8_bom_csv_header_has_no_bom(tmp_path):
+    path = fx.text_csv(tmp_path, "bom.csv", fx.GBK_TEXT, "utf-8-sig")
+
+    table = read_table(path)
+
+    assert table.encoding == "utf-8-sig"
+    assert table.columns[0] == "客户编号"
+    assert _column(table, "客户编号")[0] == "00001"
+
+
+def test_semicolon_csv_with_quoted_delimiter(tmp_path):
+    table = read_table(fx.text_csv(tmp_path, "semi.csv", fx.SEMICOLON_TEXT))
+
+    assert table.delimiter == ";"
+    assert _column(table, "client_id") == ["007", "008"]
+    assert _column(table, "name") == ["Anna", "Berg; Ltd"]
+    assert _column(table, "amount") == ["1.234,00", "99"]
+
+
+def test_whitespace_separated_text_keeps_leading_zeros(tmp_path):
+    table = read_table(fx.text_csv(tmp_path, "log.txt", fx.WHITESPACE_TEXT))
+
+    assert table.delimiter == "whitespace"
+    assert table.columns == ["customer_id", "date", "number_of_cds", "dollar_value"]
+    assert _column(table, "customer_id") == ["00001", "00002", "00002", "00003"]
+    assert table.frame["_row"].tolist() == [2, 3, 4, 5]
+
+
+def test_csv_title_line_blank_lines_and_totals(tmp_path):
+    text = (
+        "客户明细表\n导出人：系统\n\n客户编号,累计金额\n001,10\n\n002,20\n"
+        "合 计,30\n说明：单位元\n"
+    )
+
+    table = read_table(fx.text_csv(tmp_path, "t.csv", text))
+
+    assert table.header_row == 4
+    assert table.frame["_row"].tolist() == [5, 7]
+    assert [(s.row, s.reason_key.rsplit(".", 1)[1]) for s in table.skipped] == [
+        (6, "blank_row"),
+        (8, "total_row"),
+        (9, "note_row"),
+    ]
+
+
+def test_quoted_line_break_counts_for_row_numbers(tmp_path):
+    text = 'id,note\n1,"two\nlines"\n2,x\n'
+
+    table = read_table(fx.text_csv(tmp_path, "q.csv", text))
+
+    assert table.frame["_row"].tolist() == [2, 4]
+    assert _column(table, "note") == ["two\nlines", "x"]
+
+
+def test_rows_with_too_many_or_few_fields_are_kept_in_place(tmp_path):
+    text = "id,amount\n1,10\n2\n3,30,extra\n4,40\n"
+
+    table = read_table(fx.text_csv(tmp_path, "r.csv", text))
+
+    assert table.frame["_row"].tolist() == [2, 3, 4, 5]
+    assert _column(table, "id") == ["1", "2", "3", "4"]
+    assert _column(table, "C") == [None, None, "extra", None]
+
+
+def test_duplicate_and_blank_headers_are_made_unique():
+    assert unique_headers(["金额", None, "金额", "_row", "C", None]) == [
+        "金额",
+        "B",
+        "金额_2",
+        "_row_2",
+        "C",
+        "F",
+    ]
+
+
+def test_two_row_header_takes_vertical_label_and_group_prefix(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "two.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.merge_range("A1:A2", "客户编号")
+    sheet.merge_range("B1:C1", "2023年")
+    sheet.merge_range("D1:E1", "2024年")
+    sheet.write_row(1, 1, ["金额", "次数", "金额", "次数"])
+    sheet.write_row(2, 0, ["001", 1, 2, 3, 4])
+    book.close()
+
+    table = read_table(path)
+
+    assert table.header_row == 2
+    assert table.columns == [
+        "客户编号",
+        "2023年金额",
+        "2023年次数",
+        "2024年金额",
+        "2024年次数",
+    ]
+
+
+def test_tab_separated_text_named_xls_is_read_as_text(tmp_path):
+    table = read_table(fx.text_csv(tmp_path, "export.xls", fx.TAB_AS_XLS_TEXT))
+
+    assert table.delimiter == "\t"
+    assert _column(table, "客户编号") == ["001", "002"]
+
+
+def test_html_table_named_xls_is_read(tmp_path):
+    table = read_table(fx.text_csv(tmp_path, "export.xls", fx.HTML_AS_XLS_TEXT))
+
+    assert table.file_format == "html"
+    assert table.header_row == 2
+    assert _column(table, "客户编号") == ["0001", "0002"]
+    assert table.frame["_row"].tolist() == [3, 4]
+
+
+def test_bytes_and_open_files_are_accepted(tmp_path):
+    data = fx.SEMICOLON_TEXT.encode()
+
+    from_bytes = read_table(data, filename="a.csv")
+    from_file = read_table(io.BytesIO(data), filename="a.csv")
+
+    assert from_bytes.source_name == "a.csv"
+    assert from_bytes.frame.equals(from_file.frame)
+
+
+def test_max_rows_reads_a_preview(tmp_path):
+    path = fx.text_csv(tmp_path, "gbk.csv", fx.GBK_TEXT, "gbk")
+
+    table = read_table(path, max_rows=5)
+
+    assert len(table.frame) == 5
+    assert table.truncated
+
+
+@pytest.mark.parametrize(
+    ("content", "key"),
+    [
+        (b"", "error.file.empty"),
+        (b"   \r\n  \n", "error.file.empty"),
+        (b"PK\x03\x04 not really a zip", "error.file.not_spreadsheet"),
+        (
+            bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 600,
+            "error.file.not_spreadsheet",
+        ),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "error.file.not_spreadsheet"),
+    ],
+)
+def test_unreadable_files_are_refused_with_a_specific_key(content, key):
+    with pytest.raises(InputFileError) as caught:
+        read_table(content, filename="bad.xlsx")
+
+    assert caught.value.key == key
+    assert caught.value.facts["file"] == "bad.xlsx"
+
+
+def test_password_protected_workbook_is_named_as_such(tmp_path):
+    with pytest.raises(InputFileError) as caught:
+        read_table(fx.fake_encrypted_workbook(tmp_path))
+
+    assert caught.value.key == "error.file.password_protected"
+    assert "密码" in describe_error(caught.value, "zh")
+    assert "password-protected" in describe_error(caught.value, "en")
+
+
+def test_file_over_the_size_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIERING_MAX_UPLOAD_MB", "1")
+    path = fx.text_csv(tmp_path, "big.csv", "id\n" + "1\n" * 600_000)
+
+    with pytest.raises(InputFileError) as caught:
+        read_table(path)
+
+    assert caught.value.key == "error.file.too_large"
+    assert caught.value.facts["limit_mb"] == 1
+
+
+def test_file_over_the_row_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIERING_MAX_ROWS", "10")
+    path = fx.text_csv(tmp_path, "rows.csv", "id\n" + "1\n" * 11)
+
+    with pytest.raises(InputFileError) as caught:
+        read_table(path)
+
+    assert caught.value.key == "error.file.too_many_rows"
+
+
+def test_workbook_with_no_data_is_refused(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "empty.xlsx"
+    book = xlsxwriter.Workbook(path)
+    book.add_worksheet("Sheet1")
+    book.add_worksheet("Sheet2")
+    book.close()
+
+    with pytest.raises(InputFileError) as caught:
+        read_table(path)
+
+    assert caught.value.key == "error.file.no_data"
+    assert "没有数据" in describe_error(caught.value)
+
+
+# --- real public files --------------------------------------------------------
+
+
+@needs_real
+def test_real_cdnow_log_reads_every_line():
+    table = read_table(REAL / "cdnow_master.txt")
+
+    assert len(table.frame) == 69_659
+    assert table.frame["customer_id"].iloc[0] == "00001"
+    assert table.frame["_row"].iloc[-1] == 69_660
+
+
+@needs_real
+def test_real_bank_marketing_csv():
+    table = read_table(REAL / "bank_marketing_uci_4521.csv")
+
+    assert len(table.frame) == 4_521
+    assert table.columns[:3] == ["age", "job", "marital"]
+
+
+@needs_real
+def test_real_filing_form_header_on_row_3():
+    table = read_table(REAL / "cn_customer_filing_form_2016.xlsx")
+
+    assert table.sheet == "客户备案表"
+    assert table.header_row == 3
+    assert "客户代号" in table.columns
+    assert "初次登记日期" in table.columns
+
+
+@needs_real
+def test_real_legacy_xls_title_row_then_header():
+    table = read_table(REAL / "cn_customer_lead_template.xls")
+
+    assert table.header_row == 2
+    assert table.columns[:2] == ["企业名称", "会员账号"]
+    assert len(table.frame) == 0

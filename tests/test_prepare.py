@@ -1,0 +1,458 @@
+"""Loading read tables into DuckDB: typing, rollups and row accounting."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from pathlib import Path
+
+import duckdb
+import fixtures_messy as fx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tiering.errors import MappingError
+from tiering.i18n import describe_error
+from tiering.ingest import read_table
+from tiering.mapping import detect_mapping
+from tiering.prepare import describe_issues, load_clients, parse_dates, parse_numbers
+
+REAL = Path(
+    os.environ.get("TIERING_REAL_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+)
+needs_real = pytest.mark.skipif(
+    not REAL.is_dir(), reason=f"public datasets not at {REAL}"
+)
+
+
+def _load(con, path, **options):
+    raw = read_table(path)
+    mapping = options.pop("mapping", None) or detect_mapping(raw)
+    prepared = load_clients(con, raw, mapping, **options)
+    _assert_rows_add_up(prepared)
+    return prepared
+
+
+def _assert_rows_add_up(prepared):
+    assert prepared.rows_in_file == (
+        prepared.rows_loaded + prepared.rows_excluded + prepared.rows_rejected
+    )
+    issues = prepared.issues
+    main = (
+        issues[issues["file"] != "transactions"] if prepared.kind == "both" else issues
+    )
+    assert (main["status"] == "excluded").sum() == prepared.rows_excluded
+    assert (main["status"] == "rejected").sum() == prepared.rows_rejected
+
+
+def _column(con, name, table="clients"):
+    return [
+        row[0]
+        for row in con.execute(f'SELECT "{name}" FROM {table} ORDER BY _row').fetchall()
+    ]
+
+
+def _issues(prepared, status):
+    frame = prepared.issues[prepared.issues["status"] == status]
+    return list(zip(frame["row"], frame["reason_key"]))
+
+
+# --- client workbook ---------------------------------------------------------------
+
+
+def test_workbook_loads_typed_clients_in_natural_units(duckdb_con, tmp_path):
+    prepared = _load(duckdb_con, fx.title_totals_xlsx(tmp_path))
+
+    assert (
+        prepared.rows_in_file,
+        prepared.rows_loaded,
+        prepared.rows_excluded,
+        prepared.rows_rejected,
+    ) == (9, 6, 3, 0)
+    assert _column(duckdb_con, "client_id") == [
+        "00123",
+        "00124",
+        "00125",
+        "00126",
+        "123456789012346000",
+        "A-7",
+    ]
+    assert _column(duckdb_con, "amount") == [
+        1_205_000.0,
+        3_000_000.0,
+        7_500.0,
+        453_560_000.0,
+        100_000.0,
+        12_000_000.0,
+    ]
+    assert _column(duckdb_con, "last_purchase_date") == [
+        dt.date(2024, 3, 5),
+        dt.date(2024, 1, 15),
+        dt.date(2023, 12, 31),
+        None,
+        dt.date(2024, 2, 1),
+        dt.date(2024, 2, 2),
+    ]
+
+
+def test_as_of_defaults_to_latest_purchase_and_gives_recency(duckdb_con, tmp_path):
+    prepared = _load(duckdb_con, fx.title_totals_xlsx(tmp_path))
+
+    assert prepared.as_of == dt.date(2024, 3, 5)
+    assert _column(duckdb_con, "recency_days") == [0, 50, 65, None, 33, 32]
+
+
+def test_explicit_as_of_is_used(duckdb_con, tmp_path):
+    prepared = _load(
+        duckdb_con, fx.title_totals_xlsx(tmp_path), as_of=dt.date(2024, 3, 31)
+    )
+
+    assert prepared.as_of == dt.date(2024, 3, 31)
+    assert _column(duckdb_con, "recency_days")[0] == 26
+
+
+def test_skipped_rows_and_lossy_ids_are_reported(duckdb_con, tmp_path):
+    prepared = _load(duckdb_con, fx.title_totals_xlsx(tmp_path))
+
+    assert _issues(prepared, "excluded") == [
+        (11, "ingest.reason.blank_row"),
+        (12, "ingest.reason.total_row"),
+        (13, "ingest.reason.note_row"),
+    ]
+    assert _issues(prepared, "flagged") == [(9, "ingest.reason.id_precision_lost")]
+
+
+def test_source_table_keeps_every_original_column_as_text(duckdb_con, tmp_path):
+    _load(duckdb_con, fx.title_totals_xlsx(tmp_path))
+
+    types = dict(
+        duckdb_con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'source'"
+        ).fetchall()
+    )
+    assert types["_row"] == "INTEGER"
+    assert types["成交金额（万元）"] == "VARCHAR"
+    assert _column(duckdb_con, "客户编号", "source")[0] == "00123"
+    assert _column(duckdb_con, "_row", "source") == [5, 6, 7, 8, 9, 10]
+
+
+def test_clients_columns_are_typed_by_field_kind(duckdb_con, tmp_path):
+    _load(duckdb_con, fx.title_totals_xlsx(tmp_path))
+
+    types = dict(
+        duckdb_con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'clients'"
+        ).fetchall()
+    )
+    assert types == {
+        "_row": "INTEGER",
+        "client_id": "VARCHAR",
+        "name": "VARCHAR",
+        "id_card": "VARCHAR",
+        "owner": "VARCHAR",
+        "last_purchase_date": "DATE",
+        "amount": "DOUBLE",
+        "recency_days": "INTEGER",
+    }
+
+
+# --- amounts and dates as text ----------------------------------------------------------
+
+
+def test_amount_and_date_texts_parse_to_exact_values(duckdb_con, tmp_path):
+    prepared = _load(duckdb_con, fx.values_csv(tmp_path))
+
+    amounts = _column(duckdb_con, "amount")[: len(fx.AMOUNTS)]
+    dates = _column(duckdb_con, "last_purchase_date")[: len(fx.DATES)]
+    assert amounts == [value for _, value in fx.AMOUNTS]
+    assert dates == [value for _, value in fx.DATES]
+    assert prepared.rows_loaded == len(fx.AMOUNTS)
+
+
+def test_unreadable_values_are_flagged_and_placeholders_are_not(duckdb_con, tmp_path):
+    prepared = _load(duckdb_con, fx.values_csv(tmp_path))
+
+    flagged = prepared.issues[prepared.issues["status"] == "flagged"]
+    assert list(zip(flagged["row"], flagged["column"], flagged["value"])) == [
+        (13, "最近购买日期", "2024-02-30"),
+        (14, "最近购买日期", "下周"),
+        (17, "累计金额", "abc"),
+    ]
+
+
+def test_reinterpreted_values_are_listed_as_coerced(duckdb_con, tmp_path):
+    prepared = _load(duckdb_con, fx.values_csv(tmp_path))
+
+    coerced = prepared.issues[prepared.issues["status"] == "coerced"]
+    assert list(zip(coerced["value"], coerced["detail"])) == [
+        ("￥1,100万", "11000000.0"),
+        ("2.5亿", "250000000.0"),
+        ("(500)", "-500.0"),
+        ("45356", "2024-03-05"),
+        ("１２３", "123.0"),
+        ("12%", "0.12"),
+    ]
+
+
+def test_day_first_is_decided_per_column(duckdb_con, tmp_path):
+    text = "客户编号,最近购买日期\nA,03/04/2024\nB,12/25/2024\n"
+
+    _load(duckdb_con, fx.text_csv(tmp_path, "us.csv", text))
+
+    assert _column(duckdb_con, "last_purchase_date") == [
+        dt.date(2024, 3, 4),
+        dt.date(2024, 12, 25),
+    ]
+
+
+def test_header_unit_is_not_applied_twice_to_a_value_with_its_own_unit(
+    duckdb_con, tmp_path
+):
+    text = "客户编号,金额（万元）\nA,12\nB,1.5万\n"
+
+    _load(duckdb_con, fx.text_csv(tmp_path, "u.csv", text))
+
+    assert _column(duckdb_con, "amount") == [120_000.0, 15_000.0]
+
+
+# --- ids ------------------------------------------------------------------------------
+
+
+def test_duplicate_ids_keep_the_latest_purchase(duckdb_con, tmp_path):
+    prepared = _load(duckdb_con, fx.text_csv(tmp_path, "d.csv", fx.DUPLICATES_TEXT))
+
+    assert _column(duckdb_con, "client_id") == ["A2", "A1", "A3"]
+    assert _column(duckdb_con, "_row") == [3, 4, 8]
+    assert _issues(prepared, "excluded") == [
+        (2, "ingest.reason.duplicate_id_latest"),
+        (5, "ingest.reason.duplicate_id_latest"),
+    ]
+    assert _issues(prepared, "rejected") == [
+        (6, "ingest.reason.missing_id"),
+        (7, "ingest.reason.missing_id"),
+    ]
+    assert (prepared.rows_in_file, prepared.rows_loaded) == (7, 3)
+
+
+def test_duplicate_ids_can_keep_the_first_row(duckdb_con, tmp_path):
+    path = fx.text_csv(tmp_path, "d.csv", fx.DUPLICATES_TEXT)
+
+    prepared = _load(duckdb_con, path, duplicates="first")
+
+    assert _column(duckdb_con, "_row") == [2, 3, 8]
+    assert [row for row, _ in _issues(prepared, "excluded")] == [4, 5]
+
+
+def test_duplicate_ids_can_stop_the_load(duckdb_con, tmp_path):
+    path = fx.text_csv(tmp_path, "d.csv", fx.DUPLICATES_TEXT)
+
+    with pytest.raises(MappingError) as caught:
+        _load(duckdb_con, path, duplicates="stop")
+
+    assert caught.value.key == "error.mapping.duplicate_ids"
+    assert caught.value.facts == {"column": "客户编号", "count": 2, "row": 4}
+    assert "第 4 行" in describe_error(caught.value)
+
+
+def test_missing_id_column_is_refused_unless_row_ids_are_chosen(duckdb_con, tmp_path):
+    raw = read_table(fx.text_csv(tmp_path, "n.csv", "姓名,金额\n甲,1\n乙,2\n"))
+    mapping = detect_mapping(raw)
+
+    with pytest.raises(MappingError) as caught:
+        load_clients(duckdb_con, raw, mapping)
+    prepared = load_clients(duckdb_con, raw, dataclasses.replace(mapping, row_ids=True))
+
+    assert caught.value.key == "error.mapping.no_client_id"
+    assert "行号" in describe_error(caught.value)
+    assert _column(duckdb_con, "client_id") == ["2", "3"]
+    assert prepared.rows_loaded == 2
+
+
+def test_issue_reasons_are_sentences_in_both_languages(duckdb_con, tmp_path):
+    prepared = _load(duckdb_con, fx.text_csv(tmp_path, "d.csv", fx.DUPLICATES_TEXT))
+
+    zh = describe_issues(prepared.issues, "zh")
+    en = describe_issues(prepared.issues, "en")
+
+    assert list(zh.columns) == ["行号", "列", "值", "处理", "原因"]
+    assert list(en.columns) == ["Row", "Column", "Value", "Status", "Reason"]
+    assert "第 6 行缺少客户编号，请补全后重新上传。" in zh["原因"].tolist()
+    assert "Row 6 has no client ID. Add it and upload again." in en["Reason"].tolist()
+
+
+# --- transactions ---------------------------------------------------------------------
+
+
+def test_transaction_log_is_rolled_up_per_client(duckdb_con, tmp_path):
+    prepared = _load(duckdb_con, fx.text_csv(tmp_path, "log.txt", fx.WHITESPACE_TEXT))
+
+    assert prepared.kind == "transactions"
+    assert (prepared.rows_in_file, prepared.rows_loaded) == (4, 4)
+    assert prepared.as_of == dt.date(1997, 1, 12)
+    rows = duckdb_con.execute(
+        "SELECT _row, client_id, last_purchase_date, purchase_count, amount, recency_days "
+        "FROM clients ORDER BY _row"
+    ).fetchall()
+    assert rows == [
+        (1, "00001", dt.date(1997, 1, 1), 1.0, 11.77, 11),
+        (2, "00002", dt.date(1997, 1, 12), 2.0, 89.0, 0),
+        (3, "00003", dt.date(1997, 1, 2), 1.0, 20.76, 10),
+    ]
+    assert duckdb_con.execute("SELECT * FROM source ORDER BY _row").fetchall()[1] == (
+        2,
+        "00002",
+        "1997-01-12",
+        "2",
+        "89",
+    )
+
+
+def test_client_table_and_transactions_are_joined_on_client_id(duckdb_con, tmp_path):
+    clients = read_table(
+        fx.text_csv(tmp_path, "c.csv", "客户编号,姓名\n00002,乙\n00001,甲\n,丙\n")
+    )
+    transactions = read_table(fx.text_csv(tmp_path, "log.txt", fx.WHITESPACE_TEXT))
+
+    prepared = load_clients(
+        duckdb_con,
+        clients,
+        detect_mapping(clients),
+        transactions,
+        detect_mapping(transactions),
+    )
+
+    _assert_rows_add_up(prepared)
+    assert prepared.kind == "both"
+    assert (prepared.rows_in_file, prepared.rows_loaded, prepared.rows_rejected) == (
+        3,
+        2,
+        1,
+    )
+    rows = duckdb_con.execute(
+        "SELECT client_id, name, purchase_count, amount FROM clients ORDER BY _row"
+    ).fetchall()
+    assert rows == [("00002", "乙", 2.0, 89.0), ("00001", "甲", 1.0, 11.77)]
+
+
+def test_transactions_alone_can_be_passed_as_transactions(duckdb_con, tmp_path):
+    transactions = read_table(fx.text_csv(tmp_path, "log.txt", fx.WHITESPACE_TEXT))
+
+    prepared = load_clients(
+        duckdb_con, None, None, transactions, detect_mapping(transactions)
+    )
+
+    assert prepared.kind == "transactions"
+    assert prepared.clients == 3
+
+
+# --- parsers: round trips ---------------------------------------------------------------
+
+PARSER_CON = duckdb.connect(":memory:")
+amounts_in_cents = st.integers(min_value=-(10**12), max_value=10**12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cents=amounts_in_cents,
+    style=st.sampled_from(["plain", "comma", "yen", "rmb", "paren"]),
+)
+def test_formatted_amounts_parse_back(cents, style):
+    value = cents / 100
+    text = {
+        "plain": f"{value:.2f}",
+        "comma": f"{value:,.2f}",
+        "yen": f"¥{value:,.2f}",
+        "rmb": f"RMB {value:,.2f}元",
+        "paren": f"({abs(value):,.2f})" if value < 0 else f"{value:,.2f}",
+    }[style]
+
+    assert parse_numbers(PARSER_CON, [text]) == [pytest.approx(value, abs=1e-6)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(wan=st.integers(min_value=0, max_value=10**8))
+def test_amounts_in_wan_parse_back(wan):
+    text = f"{wan / 100:,.2f}万"
+
+    assert parse_numbers(PARSER_CON, [text]) == [pytest.approx(wan * 100, rel=1e-12)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    day=st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2099, 12, 31)),
+    style=st.sampled_from(
+        ["iso", "slash", "compact", "chinese", "dots", "time", "dmy"]
+    ),
+)
+def test_formatted_dates_parse_back(day, style):
+    text = {
+        "iso": day.isoformat(),
+        "slash": f"{day.year}/{day.month}/{day.day}",
+        "compact": day.strftime("%Y%m%d"),
+        "chinese": f"{day.year}年{day.month}月{day.day}日",
+        "dots": f"{day.year}.{day.month:02d}.{day.day:02d}",
+        "time": f"{day.isoformat()} 08:15:00",
+        "dmy": day.strftime("%d-%m-%Y"),
+    }[style]
+
+    assert parse_dates(PARSER_CON, [text]) == [day]
+
+
+@settings(max_examples=40, deadline=None)
+@given(day=st.dates(min_value=dt.date(1927, 6, 1), max_value=dt.date(2099, 12, 31)))
+def test_excel_serial_numbers_parse_back(day):
+    serial = (day - dt.date(1899, 12, 30)).days
+
+    assert parse_dates(PARSER_CON, [str(serial)]) == [day]
+
+
+# --- real public files -----------------------------------------------------------------
+
+
+@needs_real
+def test_real_cdnow_rolls_up_to_23570_customers(duckdb_con):
+    prepared = _load(duckdb_con, REAL / "cdnow_master.txt")
+
+    assert prepared.kind == "transactions"
+    assert (prepared.rows_in_file, prepared.rows_loaded) == (69_659, 69_659)
+    assert prepared.clients == 23_570
+    first = duckdb_con.execute(
+        "SELECT client_id FROM clients ORDER BY _row LIMIT 1"
+    ).fetchone()
+    assert first == ("00001",)
+    total = duckdb_con.execute("SELECT round(sum(amount), 2) FROM clients").fetchone()[
+        0
+    ]
+    assert total == 2_500_315.63
+    assert prepared.as_of == dt.date(1998, 6, 30)
+
+
+@needs_real
+def test_real_bank_marketing_needs_row_ids(duckdb_con):
+    raw = read_table(REAL / "bank_marketing_uci_4521.csv")
+    mapping = detect_mapping(raw)
+
+    with pytest.raises(MappingError):
+        load_clients(duckdb_con, raw, mapping)
+    prepared = load_clients(duckdb_con, raw, dataclasses.replace(mapping, row_ids=True))
+
+    _assert_rows_add_up(prepared)
+    assert prepared.rows_loaded == 4_521
+    assert (
+        duckdb_con.execute("SELECT count(DISTINCT client_id) FROM clients").fetchone()[
+            0
+        ]
+        == 4_521
+    )
+
+
+@needs_real
+def test_real_filing_form_rows_without_codes_are_rejected(duckdb_con):
+    prepared = _load(duckdb_con, REAL / "cn_customer_filing_form_2016.xlsx")
+
+    assert prepared.mapping.columns["client_id"] == "客户代号"
+    assert prepared.rows_loaded == 0
+    assert prepared.rows_rejected == prepared.rows_in_file - prepared.rows_excluded

@@ -1,0 +1,1143 @@
+"""Read a spreadsheet or text file into a table of text, row numbers kept.
+
+The steps:
+
+1. Take the bytes (path, bytes or an open binary file) and refuse files over
+   the size limit or empty ones.
+2. Decide the format from the content, not the extension: a zip container is
+   an .xlsx/.xlsm workbook, an OLE2 container a legacy .xls (or, when it holds
+   an ``EncryptedPackage`` stream, a password-protected workbook), markup with
+   a ``<table>`` an HTML export, anything else delimited text.
+3. Workbooks are read with python-calamine; every cell becomes the text Excel
+   shows for it in General format (``123`` not ``123.0``, dates as ISO text).
+   Text is decoded strictly as UTF-8, then GB18030, then by charset-normalizer;
+   the delimiter is chosen by how consistently it splits the first lines; the
+   body is parsed by pyarrow with every column as text.
+4. The header is the first row that looks like one (mostly filled, mostly
+   words rather than numbers), unless the caller names it.
+5. Blank rows and totals/notes rows below the header are taken out and listed
+   in ``RawTable.skipped``, so no row disappears without a reason.
+
+Every value stays text exactly as typed; parsing numbers and dates is the job
+of ``tiering.prepare``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from itertools import repeat
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from tiering import config
+from tiering.errors import InputFileError
+
+logger = logging.getLogger(__name__)
+
+Source = str | Path | bytes | BinaryIO
+
+ROW_COLUMN = "_row"
+HEADER_SCAN_ROWS = 30
+SNIFF_LINES = 200
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+BOMS = {
+    b"\xef\xbb\xbf": "utf-8-sig",
+    b"\xff\xfe": "utf-16",
+    b"\xfe\xff": "utf-16",
+}
+DELIMITERS = (",", "\t", ";", "|")
+WHITESPACE = " "
+
+# Labels that mark a totals or notes row when they open the row (spaces
+# ignored, so 合 计 counts). RE2 syntax: the pattern also runs in pyarrow.
+TOTAL_LABEL = (
+    r"^(合计|小计|总计|总合计|本页合计|累计合计|total|subtotal|grandtotal)([:：].*)?$"
+)
+NOTE_LABEL = r"^(备注|说明|注|附注|填表说明|note|notes)([:：].*)?$"
+
+REASON_BLANK = "ingest.reason.blank_row"
+REASON_TOTAL = "ingest.reason.total_row"
+REASON_NOTE = "ingest.reason.note_row"
+
+# Excel keeps 15 significant digits; a whole number beyond that has lost its
+# last digits before we ever see it.
+EXACT_DIGITS_LIMIT = 1e15
+
+_NUMBER_TEXT = re.compile(r"^[\s¥￥$+\-(（]*[\d,，.．０-９]+[)）%万亿元\s]*$")
+_DATE_TEXT = re.compile(r"^\d{2,4}[-/.年]\d{1,2}[-/.月]\d{1,4}")
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """One sheet of a workbook (a text file has one, named after the file)."""
+
+    name: str
+    hidden: bool
+    rows: int
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row below the header left out of the table, with the reason key."""
+
+    row: int
+    reason_key: str
+
+
+@dataclass(frozen=True, eq=False)
+class RawTable:
+    """A file read as text: one column per source column plus ``_row``.
+
+    ``frame`` holds every value as typed (pandas ``str`` dtype, missing for an
+    empty cell) and the integer column ``_row``, the row number Excel or a
+    text editor shows (header counted). ``imprecise_cells`` lists (row,
+    column) of whole numbers stored with more digits than Excel keeps.
+    """
+
+    frame: pd.DataFrame
+    source_name: str
+    sheet: str | None
+    header_row: int
+    sheets: tuple[SheetInfo, ...]
+    skipped: tuple[SkippedRow, ...]
+    encoding: str | None
+    delimiter: str | None
+    file_format: str = "csv"
+    empty_columns: tuple[str, ...] = ()
+    imprecise_cells: tuple[tuple[int, str], ...] = ()
+    truncated: bool = False
+
+    @property
+    def columns(self) -> list[str]:
+        """The source column names, without ``_row``."""
+        return [name for name in self.frame.columns if name != ROW_COLUMN]
+
+    @property
+    def data_rows(self) -> int:
+        """Data rows below the header, the skipped ones included."""
+        return len(self.frame) + len(self.skipped)
+
+
+@dataclass
+class _Grid:
+    """Cell text of a workbook or HTML table, column by column, before the
+    header cut. ``is_text`` covers the first rows only (header detection)."""
+
+    columns: list[np.ndarray]
+    is_text: list[list[bool]]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    imprecise: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def height(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def row(self, index: int) -> list[str | None]:
+        return [column[index] for column in self.columns]
+
+    def head(self) -> list[list[str | None]]:
+        return [self.row(index) for index in range(min(self.height, HEADER_SCAN_ROWS))]
+
+
+# --- public API ---------------------------------------------------------------
+
+
+def read_table(
+    source: Source,
+    filename: str | None = None,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    max_rows: int | None = None,
+) -> RawTable:
+    """Read a client or transaction file into a ``RawTable`` of text.
+
+    Args:
+        source: a path, the file's bytes, or an open binary file.
+        filename: the name shown to the user (defaults to the path's name).
+        sheet: the sheet to read; default is the first visible sheet with data.
+        header_row: the 1-based row holding the column names; detected if None.
+        max_rows: read at most this many data rows (a preview); the table is
+            then marked ``truncated``.
+
+    Returns:
+        The table, its row numbers, the rows skipped and how the file was read.
+
+    Raises:
+        InputFileError: the file is empty, too large, not a spreadsheet,
+            password-protected, has no data, has too many rows, or the sheet
+            or header row asked for does not exist.
+    """
+    data, name = _read_bytes(source, filename)
+    kind = _sniff_format(data, name)
+    logger.debug("reading %d bytes as %s", len(data), kind)
+
+    if kind in ("xlsx", "xls"):
+        return _read_workbook(data, name, kind, sheet, header_row, max_rows)
+    if sheet is not None and sheet != _text_sheet_name(name):
+        raise InputFileError(
+            "error.file.unknown_sheet",
+            file=name,
+            sheet=sheet,
+            sheets=_text_sheet_name(name),
+        )
+    if kind == "html":
+        return _read_html(data, name, header_row, max_rows)
+    return _read_text(data, name, header_row, max_rows)
+
+
+def list_sheets(source: Source, filename: str | None = None) -> tuple[SheetInfo, ...]:
+    """List the sheets of a workbook (one entry for a text file).
+
+    Args:
+        source: a path, the file's bytes, or an open binary file.
+        filename: the name shown to the user.
+
+    Returns:
+        One ``SheetInfo`` per worksheet in workbook order, hidden ones flagged.
+
+    Raises:
+        InputFileError: as for ``read_table``.
+    """
+    data, name = _read_bytes(source, filename)
+    kind = _sniff_format(data, name)
+    if kind in ("xlsx", "xls"):
+        return tuple(info for info, _ in _open_sheets(data, name))
+    table = read_table(data, name)
+    return table.sheets
+
+
+# --- bytes and format ---------------------------------------------------------
+
+
+def _read_bytes(source: Source, filename: str | None) -> tuple[bytes, str]:
+    """Return the file's bytes and display name, refusing oversized files."""
+    limit_mb = config.max_upload_mb()
+    limit = limit_mb * 1024 * 1024
+
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        name = filename or path.name
+        try:
+            size = path.stat().st_size
+            if size > limit:
+                _refuse_size(name, size, limit_mb)
+            data = path.read_bytes()
+        except OSError as error:
+            logger.warning("cannot open input file: %s", type(error).__name__)
+            raise InputFileError("error.file.unreadable", file=name) from error
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        name = filename or "upload"
+        data = bytes(source)
+    else:
+        name = filename or Path(str(getattr(source, "name", "upload"))).name
+        data = source.read(limit + 1)
+
+    if len(data) > limit:
+        _refuse_size(name, len(data), limit_mb)
+    if not data.strip():
+        raise InputFileError("error.file.empty", file=name)
+    return data, name
+
+
+def _refuse_size(name: str, size: int, limit_mb: int) -> None:
+    size_mb = round(size / 1024 / 1024, 1)
+    raise InputFileError(
+        "error.file.too_large", file=name, size_mb=size_mb, limit_mb=limit_mb
+    )
+
+
+def _sniff_format(data: bytes, name: str) -> str:
+    """Return ``xlsx``, ``xls``, ``html`` or ``text`` from the file's content."""
+    if data.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if data.startswith(OLE2_MAGIC):
+        if ENCRYPTED_STREAM in data:
+            raise InputFileError("error.file.password_protected", file=name)
+        return "xls"
+
+    head = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<") and b"<table" in head:
+        return "html"
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # NUL bytes and no UTF-16 mark: a binary file of some other kind.
+        raise InputFileError("error.file.not_spreadsheet", file=name)
+    return "text"
+
+
+# --- workbooks ----------------------------------------------------------------
+
+
+def _open_sheets(data: bytes, name: str) -> list[tuple[SheetInfo, object]]:
+    """Open every worksheet; return its info and the loaded calamine sheet."""
+    from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = []
+        for meta in workbook.sheets_metadata:
+            if meta.typ not in (SheetTypeEnum.WorkSheet,):
+                continue
+            loaded = workbook.get_sheet_by_name(meta.name)
+            hidden = str(meta.visible).rsplit(".", 1)[-1].lower() != "visible"
+            rows = loaded.height if loaded.width else 0
+            sheets.append((SheetInfo(meta.name, hidden, rows), loaded))
+    except PasswordError as error:
+        raise InputFileError("error.file.password_protected", file=name) from error
+    except Exception as error:  # calamine raises several unrelated types
+        logger.warning("workbook cannot be opened: %s", type(error).__name__)
+        raise InputFileError("error.file.not_spreadsheet", file=name) from error
+    return sheets
+
+
+def _choose_sheet(
+    sheets: list[tuple[SheetInfo, object]], name: str, sheet: str | None
+) -> tuple[SheetInfo, object]:
+    """Return the sheet asked for, or the first visible sheet with data."""
+    if sheet is not None:
+        for info, loaded in sheets:
+            if info.name == sheet:
+                return info, loaded
+        names = "、".join(info.name for info, _ in sheets)
+        raise InputFileError(
+            "error.file.unknown_sheet", file=name, sheet=sheet, sheets=names
+        )
+
+    for info, loaded in sheets:
+        if not info.hidden and info.rows > 0 and _has_values(loaded):
+            return info, loaded
+    raise InputFileError("error.file.no_data", file=name)
+
+
+def _has_values(loaded) -> bool:
+    """True if any of the sheet's first rows holds a value."""
+    for row in loaded.to_python(nrows=HEADER_SCAN_ROWS * 10):
+        if any(value not in ("", None) for value in row):
+            return True
+    return False
+
+
+def _read_workbook(
+    data: bytes,
+    name: str,
+    kind: str,
+    sheet: str | None,
+    header_row: int | None,
+    max_rows: int | None,
+) -> RawTable:
+    """Read one sheet of a workbook into a ``RawTable``."""
+    sheets = _open_sheets(data, name)
+    info, loaded = _choose_sheet(sheets, name, sheet)
+    _check_row_limit(name, info.rows - 1)
+
+    nrows = (
+        None if max_rows is None else max_rows + (header_row or HEADER_SCAN_ROWS) + 1
+    )
+    cells = loaded.to_python(skip_empty_area=False, nrows=nrows)
+    grid = _grid_from_cells(cells)
+    grid.merged = [tuple(pair) for pair in (loaded.merged_cell_ranges or [])]
+
+    return _table_from_grid(
+        grid,
+        name,
+        header_row,
+        max_rows,
+        sheet=info.name,
+        sheets=tuple(i for i, _ in sheets),
+        encoding=None,
+        delimiter=None,
+        file_format=kind,
+    )
+
+
+def _grid_from_cells(cells: list[list[object]]) -> _Grid:
+    """Turn calamine values into cell text, one column at a time.
+
+    Numbers are formatted with numpy per column; only dates, booleans and
+    other rare kinds go through ``_cell_text`` one by one.
+    """
+    width = max((len(row) for row in cells), default=0)
+    table = np.empty((len(cells), width), dtype=object)
+    for index, row in enumerate(cells):
+        table[index, : len(row)] = row
+
+    grid = _Grid(columns=[], is_text=[])
+    for col_index in range(width):
+        texts, imprecise_rows = _column_texts(table[:, col_index])
+        grid.columns.append(texts)
+        grid.imprecise += [(int(row), col_index) for row in imprecise_rows]
+    grid.is_text = [
+        [type(value) is str and bool(value.strip()) for value in row]
+        for row in cells[:HEADER_SCAN_ROWS]
+    ]
+    return grid
+
+
+def _column_texts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cell texts of one column and the rows holding over-long whole numbers."""
+    count = len(values)
+    texts = np.full(count, None, dtype=object)
+
+    # map() with a builtin runs in C: much faster than a generator per cell.
+    is_str = np.fromiter(map(isinstance, values, repeat(str)), dtype=bool, count=count)
+    if is_str.any():
+        texts[is_str] = [text if text.strip() else None for text in values[is_str]]
+
+    is_float = np.fromiter(
+        map(isinstance, values, repeat(float)), dtype=bool, count=count
+    )
+    imprecise = np.array([], dtype=np.int64)
+    if is_float.any():
+        numbers = values[is_float].astype(np.float64)
+        texts[is_float] = _float_texts(numbers)
+        long_whole = (
+            np.isfinite(numbers)
+            & (numbers == np.trunc(numbers))
+            & (np.abs(numbers) >= EXACT_DIGITS_LIMIT)
+        )
+        imprecise = np.flatnonzero(is_float)[long_whole]
+
+    other = ~(is_str | is_float)
+    if other.any():
+        texts[other] = [_cell_text(value) for value in values[other]]
+    return texts, imprecise
+
+
+def _float_texts(numbers: np.ndarray) -> np.ndarray:
+    """Format floats as Excel's General format would, without exponents."""
+    texts = np.full(len(numbers), None, dtype=object)
+    finite = np.isfinite(numbers)
+    whole = finite & (numbers == np.trunc(numbers))
+    exact = whole & (np.abs(numbers) < EXACT_DIGITS_LIMIT)
+    whole_texts = pa.array(numbers[exact].astype(np.int64)).cast(pa.string())
+    texts[exact] = whole_texts.to_numpy(zero_copy_only=False)
+    rest = finite & ~exact
+    texts[rest] = [_number_text(float(number)) for number in numbers[rest]]
+    return texts
+
+
+def _cell_text(value: object) -> str | None:
+    """Return the text Excel shows for a cell in General format, or None."""
+    kind = type(value)
+    if kind is str:
+        return value if value.strip() else None
+    if kind is float:
+        return _number_text(value)
+    if kind is bool:
+        return "TRUE" if value else "FALSE"
+    if kind is int:
+        return str(value)
+    if kind is dt.datetime:
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if kind in (dt.date, dt.time):
+        return value.isoformat()
+    if value is None:
+        return None
+    return str(value)
+
+
+def _number_text(value: float) -> str | None:
+    """Format a float without ``.0``, exponent or binary noise."""
+    if not math.isfinite(value):
+        return None
+    if value.is_integer():
+        if abs(value) >= EXACT_DIGITS_LIMIT:
+            # Show the 15 digits Excel keeps, not the float's binary tail.
+            return str(int(float(f"{value:.15g}")))
+        return str(int(value))
+    text = f"{value:.15g}"
+    if "e" in text:
+        text = np.format_float_positional(float(text), trim="-")
+    return text
+
+
+def _fill_merged(grid: _Grid, below: int) -> None:
+    """Copy each merged range's value into every cell the range covers.
+
+    Only ranges that start below the header row are filled. A branch or
+    consultant typed once for a group of rows then belongs to each row of
+    the group, as the user sees it in Excel.
+    """
+    for (top, left), (bottom, right) in grid.merged:
+        if top <= below or top >= grid.height or left >= len(grid.columns):
+            continue
+        value = grid.columns[left][top]
+        if value is None:
+            continue
+        for col_index in range(left, min(right, len(grid.columns) - 1) + 1):
+            column = grid.columns[col_index]
+            block = column[top : bottom + 1]
+            block[np.equal(block, None)] = value
+
+
+# --- HTML tables ----------------------------------------------------------------
+
+
+class _TableParser(HTMLParser):
+    """Collect the cell text of the first HTML table (enough for 'xls' exports)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str | None]] = []
+        self._cell: list[str] | None = None
+        self._span = 1
+        self._tables = 0
+        self._done = False
+
+    def handle_starttag(self, tag, attrs):
+        if self._done:
+            return
+        if tag == "table":
+            self._tables += 1
+        elif tag == "tr" and self._tables:
+            self.rows.append([])
+        elif tag in ("td", "th") and self.rows:
+            self._cell = []
+            span = dict(attrs).get("colspan") or "1"
+            self._span = int(span) if span.isdigit() else 1
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            text = "".join(self._cell).strip()
+            self.rows[-1].extend([text or None] + [None] * (self._span - 1))
+            self._cell = None
+        elif tag == "table" and self._tables:
+            self._done = True
+
+    def handle_data(self, data):
+        if self._cell is not None and not self._done:
+            self._cell.append(data)
+
+
+def _read_html(
+    data: bytes, name: str, header_row: int | None, max_rows: int | None
+) -> RawTable:
+    """Read an HTML table saved with an .xls name into a ``RawTable``."""
+    encoding, text = _decode(data, name)
+    parser = _TableParser()
+    parser.feed(text)
+    rows = [row for row in parser.rows]
+    width = max((len(row) for row in rows), default=0)
+    if width == 0:
+        raise InputFileError("error.file.no_data", file=name)
+
+    padded = [row + [None] * (width - len(row)) for row in rows]
+    table = np.array(padded, dtype=object).reshape(len(padded), width)
+    grid = _Grid(
+        columns=[table[:, index].copy() for index in range(width)],
+        is_text=[
+            [v is not None and not _looks_numeric(v) for v in row]
+            for row in padded[:HEADER_SCAN_ROWS]
+        ],
+    )
+    sheet_name = _text_sheet_name(name)
+    return _table_from_grid(
+        grid,
+        name,
+        header_row,
+        max_rows,
+        sheet=sheet_name,
+        sheets=(SheetInfo(sheet_name, False, len(rows)),),
+        encoding=encoding,
+        delimiter=None,
+        file_format="html",
+    )
+
+
+# --- shared table building -------------------------------------------------------
+
+
+def _table_from_grid(
+    grid: _Grid,
+    name: str,
+    header_row: int | None,
+    max_rows: int | None,
+    *,
+    sheet: str,
+    sheets: tuple[SheetInfo, ...],
+    encoding: str | None,
+    delimiter: str | None,
+    file_format: str,
+) -> RawTable:
+    """Cut a grid at its header row and build the ``RawTable``."""
+    # The header is found before merged cells are filled: a title merged
+    # across the sheet is one cell, not a row full of words.
+    header_index = _pick_header(
+        grid.head(), grid.is_text, header_row, name, grid.merged, grid.height
+    )
+    _fill_merged(grid, below=header_index)
+    body_end = grid.height
+    truncated = max_rows is not None and grid.height - header_index - 1 > max_rows
+    if truncated:
+        body_end = header_index + 1 + max_rows
+
+    columns = {
+        str(index): pa.array(
+            column[header_index + 1 : body_end], type=pa.string(), from_pandas=True
+        )
+        for index, column in enumerate(grid.columns)
+    }
+    table = pa.table(columns) if columns else pa.table({"0": pa.array([], pa.string())})
+    first_row = header_index + 2
+    row_numbers = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
+
+    headers = _header_texts(grid, header_index)
+    imprecise = [(row + 1, col) for row, col in grid.imprecise if row > header_index]
+    return _finish(
+        table,
+        row_numbers,
+        headers,
+        name,
+        header_index + 1,
+        sheet,
+        sheets,
+        encoding,
+        delimiter,
+        file_format,
+        imprecise,
+        truncated,
+    )
+
+
+def _header_texts(grid: _Grid, header_index: int) -> list[str | None]:
+    """Header cells of a one- or two-row header.
+
+    A blank cell takes a label merged down into it from above (a two-row
+    header's 月份); a name repeated under several group labels merged across
+    the row above (客户服务部 / 销售部 over 销售金额) is prefixed with its group
+    so the columns stay apart and readable.
+    """
+    headers = grid.row(header_index)
+    repeated = Counter(_clean_header(text) for text in headers if text)
+    for (top, left), (bottom, right) in grid.merged:
+        label = grid.columns[left][top] if left < len(grid.columns) else None
+        if label is None:
+            continue
+        for col in range(left, min(right + 1, len(headers))):
+            if top < header_index <= bottom and headers[col] is None:
+                headers[col] = label
+            elif (
+                bottom == header_index - 1
+                and left < right
+                and headers[col]
+                and repeated[_clean_header(headers[col])] > 1
+            ):
+                headers[col] = f"{_clean_header(label)} {_clean_header(headers[col])}"
+    return headers
+
+
+def _pick_header(
+    rows: list[list[str | None]],
+    is_text: list[list[bool]],
+    header_row: int | None,
+    name: str,
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = (),
+    height: int | None = None,
+) -> int:
+    """Return the 0-based index of the header row.
+
+    The header is the first row, among the first rows of the sheet, whose
+    filled cells number at least half of the widest row's and which holds
+    mostly words. If none qualifies, the first non-blank row is used.
+    """
+    height = len(rows) if height is None else height
+    if header_row is not None:
+        if header_row < 1 or header_row > height:
+            raise InputFileError(
+                "error.file.bad_header_row", file=name, row=header_row, rows=height
+            )
+        return header_row - 1
+
+    scan = rows[:HEADER_SCAN_ROWS]
+    filled = [sum(value is not None for value in row) for row in scan]
+    if not any(filled):
+        raise InputFileError("error.file.no_data", file=name)
+
+    widest = max(filled)
+    needed = max(1 if widest == 1 else 2, (widest + 1) // 2)
+
+    def looks_like_header(index: int) -> bool:
+        words = sum(is_text[index][: len(scan[index])])
+        return filled[index] >= needed and words >= 0.7 * filled[index]
+
+    for index in range(len(scan)):
+        if not looks_like_header(index):
+            continue
+        # Group labels merged across (2023年 over 金额, 次数): the names are
+        # on the next row.
+        grouped = any(
+            top == index and right > left for (top, left), (_, right) in merged
+        )
+        if grouped and index + 1 < len(scan) and looks_like_header(index + 1):
+            return index + 1
+        return index
+    return next(index for index, count in enumerate(filled) if count)
+
+
+def _column_letter(index: int) -> str:
+    """Return the Excel column letter of a 0-based index (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+_CJK = "\u3400-\u9fff\uff08\uff09"
+_SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+
+
+def _clean_header(text: str | None) -> str:
+    """Strip a header and join the lines of a header typed on two lines."""
+    if text is None:
+        return ""
+    text = _SPACE_IN_CJK.sub("", str(text).strip())
+    return _LINE_BREAK.sub(" ", text)
+
+
+def unique_headers(headers: list[str | None]) -> list[str]:
+    """Return header names made unique: blanks named by column letter,
+    repeats numbered (``金额``, ``金额_2``), ``_row`` kept free.
+
+    Args:
+        headers: the header cells as read (None for a blank cell).
+
+    Returns:
+        One unique, non-empty name per column.
+    """
+    cleaned = [_clean_header(text) for text in headers]
+    taken = {name for name in cleaned if name} | {ROW_COLUMN}
+    seen: Counter[str] = Counter()
+    names = []
+    for index, name in enumerate(cleaned):
+        if not name:
+            name = _free_name(_column_letter(index), taken)
+        elif name == ROW_COLUMN or seen[name]:
+            name = _free_name(name, taken, start=2)
+        seen[name] += 1
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _free_name(base: str, taken: set[str], start: int = 1) -> str:
+    """Return ``base`` or ``base_<n>``, the first not yet taken."""
+    if start == 1 and base not in taken:
+        return base
+    number = max(start, 2)
+    while f"{base}_{number}" in taken:
+        number += 1
+    return f"{base}_{number}"
+
+
+def _finish(
+    table: pa.Table,
+    row_numbers: np.ndarray,
+    headers: list[str | None],
+    name: str,
+    header_row: int,
+    sheet: str,
+    sheets: tuple[SheetInfo, ...],
+    encoding: str | None,
+    delimiter: str | None,
+    file_format: str,
+    imprecise: list[tuple[int, int]],
+    truncated: bool,
+) -> RawTable:
+    """Drop blank/total rows and empty unnamed columns; name the columns."""
+    headers = list(headers) + [None] * (table.num_columns - len(headers))
+    keep, reasons = _classify_rows(table)
+    skipped = tuple(
+        SkippedRow(int(row), reason)
+        for row, reason in zip(row_numbers[~keep], reasons[~keep])
+    )
+    table = table.filter(pa.array(keep))
+    row_numbers = row_numbers[keep]
+
+    names = unique_headers(headers)
+    empty_columns = []
+    kept_columns, kept_names = [], []
+    for index, column in enumerate(table.columns):
+        if headers[index] is None and column.null_count == len(column):
+            empty_columns.append(names[index])
+            continue
+        kept_columns.append(column)
+        kept_names.append(names[index])
+    if not kept_columns:
+        raise InputFileError("error.file.no_data", file=name)
+
+    frame = pa.table(kept_columns, names=kept_names).to_pandas()
+    frame.insert(0, ROW_COLUMN, row_numbers)
+    _check_row_limit(name, len(frame) + len(skipped))
+    if len(frame) == 0 and not skipped and not truncated:
+        logger.info("header found but no data rows below it")
+
+    imprecise_cells = _kept_cells(imprecise, names, kept_names, row_numbers)
+    logger.info(
+        "read %d data rows, %d columns, %d rows skipped",
+        len(frame),
+        len(kept_names),
+        len(skipped),
+    )
+    return RawTable(
+        frame=frame,
+        source_name=name,
+        sheet=sheet,
+        header_row=header_row,
+        sheets=sheets,
+        skipped=skipped,
+        encoding=encoding,
+        delimiter=delimiter,
+        file_format=file_format,
+        empty_columns=tuple(empty_columns),
+        imprecise_cells=imprecise_cells,
+        truncated=truncated,
+    )
+
+
+def _kept_cells(
+    cells: list[tuple[int, int]],
+    names: list[str],
+    kept_names: list[str],
+    row_numbers: np.ndarray,
+) -> tuple[tuple[int, str], ...]:
+    """(row, column name) of the listed cells that are still in the table."""
+    if not cells:
+        return ()
+    rows, kept = set(row_numbers.tolist()), set(kept_names)
+    return tuple(
+        sorted(
+            (row, names[col])
+            for row, col in cells
+            if col < len(names) and names[col] in kept and row in rows
+        )
+    )
+
+
+def _classify_rows(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """Return a keep mask and the skip reason of each row (vectorized)."""
+    count = table.num_rows
+    if count == 0 or table.num_columns == 0:
+        return np.ones(count, dtype=bool), np.array([""] * count, dtype=object)
+
+    # The first filled cell of each row, spaces removed. Trimming every cell
+    # costs seconds on a million rows, so only rows whose first filled cell
+    # is blank space get the slow look further along.
+    columns = table.columns
+    first = pc.coalesce(*columns) if len(columns) > 1 else columns[0]
+    label = pc.utf8_lower(pc.replace_substring_regex(first, r"\s+", ""))
+    label = label.to_numpy(zero_copy_only=False).astype(object)
+    for index in np.flatnonzero(label == ""):
+        label[index] = _first_filled_label(table, int(index))
+    label = pa.array(label, type=pa.string())
+
+    blank = pc.is_null(label).to_numpy(zero_copy_only=False)
+    total = pc.fill_null(pc.match_substring_regex(label, TOTAL_LABEL), False)
+    note = pc.fill_null(pc.match_substring_regex(label, NOTE_LABEL), False)
+    total = total.to_numpy(zero_copy_only=False)
+    note = note.to_numpy(zero_copy_only=False)
+
+    # A notes row ends the table: what follows it (the 客户分级标准 grid under
+    # a 说明 line, say) is part of the notes, not clients. A note written in
+    # the middle of the data would cut it short, so the cut is reported row
+    # by row; no export seen so far puts notes anywhere but at the bottom.
+    if note.any():
+        note[int(np.flatnonzero(note)[0]) :] = True
+    reasons = np.full(count, "", dtype=object)
+    reasons[note] = REASON_NOTE
+    reasons[total] = REASON_TOTAL
+    reasons[blank] = REASON_BLANK
+    return ~(blank | total | note), reasons
+
+
+def _first_filled_label(table: pa.Table, index: int) -> str | None:
+    """The first cell of a row with more than blank space, spaces removed."""
+    for column in table.columns:
+        value = column[index].as_py()
+        if value is not None and value.strip():
+            return re.sub(r"\s+", "", value).lower()
+    return None
+
+
+def _check_row_limit(name: str, rows: int) -> None:
+    limit = config.max_rows()
+    if rows > limit:
+        raise InputFileError(
+            "error.file.too_many_rows", file=name, rows=rows, limit=limit
+        )
+
+
+def _looks_numeric(value: str | None) -> bool:
+    """True for text that reads as a number or a date rather than a word."""
+    if value is None:
+        return False
+    return bool(_NUMBER_TEXT.match(value) or _DATE_TEXT.match(value))
+
+
+def _text_sheet_name(name: str) -> str:
+    return Path(name).stem or name
+
+
+# --- delimited text ---------------------------------------------------------------
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    """Return (encoding, text): BOM, then strict UTF-8, GB18030, then detection.
+
+    charset-normalizer is tried last because on a short Chinese sample it often
+    guesses a wrong Asian code page, while strict decoding never lies.
+    """
+    for bom, encoding in BOMS.items():
+        if data.startswith(bom):
+            try:
+                return encoding, data.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise InputFileError("error.file.encoding", file=name) from error
+
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return encoding, data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:1_000_000]).best()
+    if best is None:
+        raise InputFileError("error.file.encoding", file=name)
+    try:
+        return best.encoding, data.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise InputFileError("error.file.encoding", file=name) from error
+
+
+def _sample_lines(text: str) -> list[str]:
+    """The first lines of the text, split on line feeds as pyarrow splits."""
+    sample = text[:262144].lstrip("\ufeff")
+    lines = sample.split("\n")
+    if len(sample) < len(text) and len(lines) > 1:
+        lines = lines[:-1]  # the last line of the sample may be cut short
+    return [line.rstrip("\r") for line in lines[:SNIFF_LINES]]
+
+
+def _split_line(line: str, delimiter: str) -> list[str]:
+    if delimiter == WHITESPACE:
+        return line.split()
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
+def _detect_delimiter(lines: list[str]) -> str:
+    """Return the delimiter that splits the most lines into the same count.
+
+    Runs of spaces (logs like CDNOW's) are chosen only when no delimiter
+    splits most lines; a one-column file gets a comma.
+    """
+    filled = [line for line in lines if line.strip()]
+    scores = {
+        delimiter: _split_score(filled, delimiter)
+        for delimiter in DELIMITERS + (WHITESPACE,)
+    }
+    best = max(DELIMITERS, key=lambda delimiter: scores[delimiter])
+    if scores[best] < len(filled) * 0.5 and scores[WHITESPACE] > scores[best]:
+        return WHITESPACE
+    return best if scores[best] else ","
+
+
+def _split_score(lines: list[str], delimiter: str) -> int:
+    """How many lines share the most common field count (0 if that is 1)."""
+    if not lines:
+        return 0
+    counts = Counter(len(_split_line(line, delimiter)) for line in lines)
+    width, lines_at_width = max(counts.items(), key=lambda item: (item[1], item[0]))
+    return lines_at_width if width > 1 else 0
+
+
+def _read_text(
+    data: bytes, name: str, header_row: int | None, max_rows: int | None
+) -> RawTable:
+    """Read delimited text into a ``RawTable``."""
+    encoding, text = _decode(data, name)
+    if not text.strip():
+        raise InputFileError("error.file.empty", file=name)
+
+    lines = _sample_lines(text)
+    delimiter = _detect_delimiter(lines)
+    grid_rows = [
+        [cell if cell.strip() else None for cell in _split_line(line, delimiter)]
+        for line in lines
+    ]
+    is_text = [
+        [not _looks_numeric(cell) and cell is not None for cell in row]
+        for row in grid_rows
+    ]
+    header_index = _pick_header(
+        grid_rows, is_text, header_row, name, height=text.count("\n") + 1
+    )
+
+    body = _body_after(text, header_index, delimiter)
+    width = max([len(row) for row in grid_rows[header_index:]] or [1])
+    table, line_numbers, truncated = _parse_body(
+        body, delimiter, width, header_index, max_rows
+    )
+    headers = grid_rows[header_index] if header_index < len(grid_rows) else []
+
+    sheet_name = _text_sheet_name(name)
+    sheets = (SheetInfo(sheet_name, False, text.count("\n") + 1),)
+    shown_delimiter = "whitespace" if delimiter == WHITESPACE else delimiter
+    return _finish(
+        table,
+        line_numbers,
+        headers,
+        name,
+        header_index + 1,
+        sheet_name,
+        sheets,
+        encoding,
+        shown_delimiter,
+        "csv",
+        [],
+        truncated,
+    )
+
+
+def _body_after(text: str, header_index: int, delimiter: str) -> bytes:
+    """Return the text from the header line on, as UTF-8 bytes for pyarrow."""
+    text = text.removeprefix("\ufeff")
+    offset = 0
+    for _ in range(header_index):
+        offset = text.index("\n", offset) + 1
+    body = text[offset:]
+    if delimiter == WHITESPACE:
+        # pyarrow has no regex delimiter: turn runs of blanks into one tab.
+        body = re.sub(r"(?m)^[ \t]+|[ \t]+(?=\r?$)", "", body)
+        body = re.sub(r"[ \t]+", "\t", body)
+    return body.encode("utf-8")
+
+
+def _parse_body(
+    body: bytes, delimiter: str, width: int, header_index: int, max_rows: int | None
+) -> tuple[pa.Table, np.ndarray, bool]:
+    """Parse the header line and the records below it with pyarrow, all text.
+
+    Returns the table of records below the header, the line number of each
+    (as a text editor shows it) and whether it was cut at ``max_rows``.
+    """
+    truncated = False
+    if max_rows is not None:
+        cut = _nth_line_end(body, max_rows + 1)
+        truncated = cut < len(body)
+        body = body[:cut]
+
+    bad_rows: list[tuple[int, str]] = []
+
+    def keep_invalid(row) -> str:
+        bad_rows.append((row.number, row.text))
+        return "skip"
+
+    names = [str(index) for index in range(width)]
+    table = pacsv.read_csv(
+        io.BytesIO(body),
+        read_options=pacsv.ReadOptions(
+            column_names=names, skip_rows=1, use_threads=False, block_size=1 << 24
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter="\t" if delimiter == WHITESPACE else delimiter,
+            quote_char=False if delimiter == WHITESPACE else '"',
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+            invalid_row_handler=keep_invalid,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    if bad_rows:
+        table = _merge_ragged(table, bad_rows, delimiter)
+    record_numbers = np.arange(2, table.num_rows + 2)
+    if b'"' in body:
+        line_numbers = _line_numbers(table, record_numbers, header_index)
+    else:  # without quotes no field can hold a line break
+        line_numbers = header_index + record_numbers
+    return table, line_numbers, truncated
+
+
+def _nth_line_end(body: bytes, count: int) -> int:
+    """Byte offset just after the ``count``-th line (or the end)."""
+    offset = 0
+    for _ in range(count):
+        found = body.find(b"\n", offset)
+        if found < 0:
+            return len(body)
+        offset = found + 1
+    return offset
+
+
+def _merge_ragged(
+    table: pa.Table, bad_rows: list[tuple[int, str]], delimiter: str
+) -> pa.Table:
+    """Put rows with too few or too many fields back in their place.
+
+    pyarrow skips them; they are split here with the csv module, padded or
+    widened, and slotted back by their record number so none is lost.
+    """
+    split_on = "\t" if delimiter == WHITESPACE else delimiter
+    parsed = [_split_line(text, split_on) for _, text in bad_rows]
+    width = max([table.num_columns] + [len(fields) for fields in parsed])
+    names = [str(index) for index in range(width)]
+
+    bad_table = pa.table(
+        {
+            name: pa.array(
+                [(fields[i] or None) if i < len(fields) else None for fields in parsed],
+                type=pa.string(),
+            )
+            for i, name in enumerate(names)
+        }
+    )
+    for index in range(table.num_columns, width):
+        table = table.append_column(str(index), pa.nulls(table.num_rows, pa.string()))
+
+    # Record numbers start at 2 (the header is 1); good rows fill the gaps.
+    bad_numbers = np.array([number for number, _ in bad_rows], dtype=np.int64)
+    every = np.arange(2, table.num_rows + len(bad_rows) + 2, dtype=np.int64)
+    good_numbers = np.setdiff1d(every, bad_numbers)
+    merged = pa.concat_tables([table, bad_table])
+    order = np.argsort(np.concatenate([good_numbers, bad_numbers]), kind="stable")
+    logger.warning("%d rows had a different number of fields", len(parsed))
+    return merged.take(pa.array(order))
+
+
+def _line_numbers(
+    table: pa.Table, record_numbers: np.ndarray, header_index: int
+) -> np.ndarray:
+    """Line numbers of records, counting line breaks inside quoted fields."""
+    extra = np.zeros(table.num_rows, dtype=np.int64)
+    for column in table.columns:
+        counts = pc.count_substring(column, "\n")
+        extra += pc.fill_null(counts, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    before = np.concatenate([[0], np.cumsum(extra)[:-1]]) if len(extra) else extra
+    return header_index + record_numbers + before

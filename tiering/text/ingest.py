@@ -1,0 +1,167 @@
+"""Messages of reading files, mapping columns and loading rows."""
+
+MESSAGES = {
+    # Files that cannot be read.
+    "error.file.empty": {
+        "zh": "文件「{file}」是空的。请确认导出时选中了数据，然后重新上传。",
+        "en": "The file '{file}' is empty. Check that the export included the data "
+        "and upload it again.",
+    },
+    "error.file.too_large": {
+        "zh": "文件「{file}」有 {size_mb} MB，超过了 {limit_mb} MB 的上限。"
+        "请拆分文件或删去不需要的列后重新上传。",
+        "en": "The file '{file}' is {size_mb} MB, over the {limit_mb} MB limit. "
+        "Split it or remove unneeded columns and upload it again.",
+    },
+    "error.file.too_many_rows": {
+        "zh": "文件「{file}」有 {rows} 行数据，超过了 {limit} 行的上限。请拆分后分批上传。",
+        "en": "The file '{file}' has {rows} data rows, over the limit of {limit}. "
+        "Split it and upload the parts one by one.",
+    },
+    "error.file.not_spreadsheet": {
+        "zh": "文件「{file}」不是可读取的表格，或已损坏。"
+        "请用 Excel 打开后另存为 .xlsx 或 CSV，再重新上传。",
+        "en": "The file '{file}' is not a readable spreadsheet, or it is damaged. "
+        "Open it in Excel, save it as .xlsx or CSV, and upload it again.",
+    },
+    "error.file.password_protected": {
+        "zh": "文件「{file}」设置了打开密码，无法读取。请在 Excel 中取消密码"
+        "（文件 → 信息 → 保护工作簿）后重新上传。",
+        "en": "The file '{file}' is password-protected and cannot be read. Remove "
+        "the password in Excel (File → Info → Protect Workbook) and upload it again.",
+    },
+    "error.file.no_data": {
+        "zh": "文件「{file}」的工作表里没有数据。请确认选择了正确的文件后重新上传。",
+        "en": "The file '{file}' has no data on any sheet. Check that you chose "
+        "the right file and upload it again.",
+    },
+    "error.file.unknown_sheet": {
+        "zh": "文件「{file}」中没有名为「{sheet}」的工作表。可选的工作表：{sheets}。",
+        "en": "The file '{file}' has no sheet named '{sheet}'. Its sheets are: {sheets}.",
+    },
+    "error.file.bad_header_row": {
+        "zh": "表头行 {row} 不在文件「{file}」的范围内（共 {rows} 行）。请重新选择表头行。",
+        "en": "Header row {row} is outside the file '{file}' ({rows} rows). "
+        "Choose another header row.",
+    },
+    "error.file.encoding": {
+        "zh": "无法识别文件「{file}」的文字编码。请在 Excel 中另存为“CSV UTF-8”后重新上传。",
+        "en": "The text encoding of '{file}' cannot be recognised. Save it from "
+        "Excel as 'CSV UTF-8' and upload it again.",
+    },
+    # Mapping problems.
+    "error.mapping.no_client_id": {
+        "zh": "文件「{file}」中没有对应“客户编号”的列。请在列对应中指定客户编号列，"
+        "或选择“用行号作为客户编号”。",
+        "en": "No column of '{file}' is mapped to the client ID. Map a column to "
+        "the client ID, or choose to use row numbers as client IDs.",
+    },
+    "error.mapping.unknown_field": {
+        "zh": "列对应中的字段「{field}」不存在。请删除这一项或改选其他字段。",
+        "en": "The mapping names a field '{field}' that does not exist. Remove it "
+        "or choose another field.",
+    },
+    "error.mapping.unknown_column": {
+        "zh": "字段「{field}」对应的列「{column}」不在文件中。请重新选择该字段对应的列。",
+        "en": "The column '{column}' mapped to '{field}' is not in the file. "
+        "Choose another column for that field.",
+    },
+    "error.mapping.column_twice": {
+        "zh": "列「{column}」同时对应了「{other}」和「{field}」两个字段。每列只能对应一个字段，请改正。",
+        "en": "The column '{column}' is mapped to both '{other}' and '{field}'. "
+        "A column can hold one field only; correct the mapping.",
+    },
+    "error.mapping.bad_unit": {
+        "zh": "字段「{field}」的单位无效。单位只能用于数值字段，且须大于 0。",
+        "en": "The unit of '{field}' is not valid. Units apply to number fields "
+        "only and must be above zero.",
+    },
+    "error.mapping.file": {
+        "zh": "列对应文件无法读取或格式不对。请重新设置列对应并保存。",
+        "en": "The mapping file cannot be read or is not a mapping. Set the "
+        "mapping again and save it.",
+    },
+    "error.mapping.duplicate_ids": {
+        "zh": "客户编号列「{column}」中有 {count} 行重复编号（第一处在第 {row} 行）。"
+        "请删除重复行，或选择保留最新或最先的一行。",
+        "en": "The client ID column '{column}' repeats an ID on {count} rows "
+        "(first on row {row}). Remove the repeats, or choose to keep the latest "
+        "or the first row.",
+    },
+    "error.mapping.no_transaction_fields": {
+        "zh": "交易表中没有对应“交易日期”或“金额”的列，无法按客户汇总。请在列对应中指定。",
+        "en": "The transaction table has no column mapped to the date or the "
+        "amount, so it cannot be rolled up per client. Map one of them.",
+    },
+    "error.mapping.no_table": {
+        "zh": "没有可载入的表。请先上传客户表或交易表。",
+        "en": "There is no table to load. Upload a client or transaction table first.",
+    },
+    # Reasons for rows and values listed in the data-quality report.
+    "ingest.reason.blank_row": {
+        "zh": "第 {row} 行是空行，已跳过。",
+        "en": "Row {row} is blank and was skipped.",
+    },
+    "ingest.reason.total_row": {
+        "zh": "第 {row} 行是合计或小计行，不参与分级。",
+        "en": "Row {row} is a total or subtotal row and is not tiered.",
+    },
+    "ingest.reason.note_row": {
+        "zh": "第 {row} 行是备注或说明，不参与分级。",
+        "en": "Row {row} is a note and is not tiered.",
+    },
+    "ingest.reason.missing_id": {
+        "zh": "第 {row} 行缺少客户编号，请补全后重新上传。",
+        "en": "Row {row} has no client ID. Add it and upload again.",
+    },
+    "ingest.reason.duplicate_id_latest": {
+        "zh": "第 {row} 行的客户编号「{value}」重复，已保留最近购买（或最靠后）的一行。",
+        "en": "Row {row} repeats client ID '{value}'; the row with the latest "
+        "purchase (or the last row) was kept.",
+    },
+    "ingest.reason.duplicate_id_first": {
+        "zh": "第 {row} 行的客户编号「{value}」重复，已保留最先出现的一行。",
+        "en": "Row {row} repeats client ID '{value}'; the first row was kept.",
+    },
+    "ingest.reason.duplicate_id_stop": {
+        "zh": "第 {row} 行的客户编号「{value}」重复。",
+        "en": "Row {row} repeats client ID '{value}'.",
+    },
+    "ingest.reason.bad_number": {
+        "zh": "第 {row} 行「{column}」的值「{value}」不是数字，按空值处理。请改正后重新上传。",
+        "en": "Row {row}, column '{column}': '{value}' is not a number and is "
+        "treated as missing. Correct it and upload again.",
+    },
+    "ingest.reason.bad_date": {
+        "zh": "第 {row} 行「{column}」的值「{value}」不是可识别的日期，按空值处理。"
+        "请改成 2024-03-05 这样的格式后重新上传。",
+        "en": "Row {row}, column '{column}': '{value}' is not a date we can read "
+        "and is treated as missing. Write it like 2024-03-05 and upload again.",
+    },
+    "ingest.reason.coerced_number": {
+        "zh": "第 {row} 行「{column}」的「{value}」按 {detail} 读取。",
+        "en": "Row {row}, column '{column}': '{value}' was read as {detail}.",
+    },
+    "ingest.reason.coerced_date": {
+        "zh": "第 {row} 行「{column}」的「{value}」是 Excel 日期序号，按 {detail} 读取。",
+        "en": "Row {row}, column '{column}': '{value}' is an Excel date number, "
+        "read as {detail}.",
+    },
+    "ingest.reason.id_precision_lost": {
+        "zh": "第 {row} 行「{column}」在 Excel 中存成了数字，超过 15 位的尾数已丢失。"
+        "请把该列设为文本格式、重新录入后上传。",
+        "en": "Row {row}, column '{column}' is stored as a number in Excel, so "
+        "digits beyond the 15th are lost. Format the column as text, re-enter it "
+        "and upload again.",
+    },
+    # Data-quality report columns and statuses.
+    "ingest.issues.row": {"zh": "行号", "en": "Row"},
+    "ingest.issues.column": {"zh": "列", "en": "Column"},
+    "ingest.issues.value": {"zh": "值", "en": "Value"},
+    "ingest.issues.status": {"zh": "处理", "en": "Status"},
+    "ingest.issues.reason": {"zh": "原因", "en": "Reason"},
+    "ingest.status.excluded": {"zh": "已排除", "en": "Excluded"},
+    "ingest.status.rejected": {"zh": "未载入", "en": "Rejected"},
+    "ingest.status.flagged": {"zh": "需核对", "en": "Flagged"},
+    "ingest.status.coerced": {"zh": "已转换", "en": "Converted"},
+}
