@@ -1,0 +1,48 @@
+"""Tiering Studio entry point: navigation, sidebar, and the first load.
+
+Run with ``streamlit run app.py``. A new session opens on the bundled sample
+so the first thing a user sees is tiered clients.
+"""
+
+import logging
+
+import streamlit as st
+
+import app_state
+from app_state import tr
+
+logging.basicConfig(
+    level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+)
+
+st.set_page_config(page_title="Tiering Studio 客户分级工作台", page_icon=":material/diamond:", layout="wide")
+
+with st.sidebar:
+    st.selectbox(
+        "语言 / Language",
+        options=["zh", "en"],
+        format_func=lambda code: {"zh": "中文", "en": "English"}[code],
+        key="lang",
+    )
+    st.text_input(tr("app.user.label"), key="user_name", placeholder=tr("app.user.placeholder"))
+
+workspace = app_state.workspace()
+if workspace.con is None and not st.session_state.get("sample_tried"):
+    st.session_state["sample_tried"] = True
+    try:
+        app_state.load_sample()
+    except Exception as error:  # the app must still open on a broken sample
+        app_state.show_error(error)
+
+with st.sidebar:
+    if workspace.con is not None:
+        st.caption(tr("app.dataset", name=workspace.dataset_name, rows=workspace.prepared.rows_loaded))
+    st.caption(tr("app.standard", name=workspace.standard.name, version=workspace.standard.version))
+
+pages = [
+    st.Page("pages/upload.py", title=tr("page.upload"), icon=":material/upload_file:", url_path="upload"),
+    st.Page("pages/standard.py", title=tr("page.standard"), icon=":material/tune:", url_path="standard"),
+    st.Page("pages/results.py", title=tr("page.results"), icon=":material/leaderboard:", url_path="results", default=True),
+    st.Page("pages/export.py", title=tr("page.export"), icon=":material/download:", url_path="export"),
+]
+st.navigation(pages).run()

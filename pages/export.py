@@ -1,0 +1,48 @@
+"""导出 Export: download the tiered list as an Excel workbook or a CSV."""
+
+from datetime import datetime
+
+import streamlit as st
+
+import app_state
+from app_state import tr
+from tiering.export import ExportMeta, write_csv, write_workbook
+
+ws = app_state.workspace()
+lang = app_state.lang()
+st.title(tr("page.export"))
+if ws.con is None:
+    st.info(tr("app.no_data"))
+    st.stop()
+
+try:
+    result = app_state.ensure_scored()
+except Exception as error:
+    app_state.show_error(error)
+    st.stop()
+
+st.dataframe(result.tier_counts.drop(columns="color"), hide_index=True)
+stem = f"{ws.dataset_name.rsplit('.', 1)[0]}_{ws.standard.name}_v{ws.standard.version}"
+meta = ExportMeta(
+    dataset_name=ws.dataset_name,
+    sheet=ws.raw.sheet if ws.raw is not None else None,
+    generated_by=app_state.current_user(),
+    generated_at=datetime.now(),
+    as_of=ws.prepared.as_of,
+)
+con, standard, prepared = ws.con, ws.standard, ws.prepared
+
+
+def workbook_bytes():
+    """Build the workbook when the user clicks, not on every rerun."""
+    return app_state.to_bytes(write_workbook, con, standard, prepared, result, meta, lang)
+
+
+def csv_bytes():
+    return app_state.to_bytes(write_csv, con, standard, lang)
+
+
+left, right = st.columns(2)
+left.download_button(tr("exportpage.xlsx"), workbook_bytes, file_name=f"{stem}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore", type="primary", key="download_xlsx")
+right.download_button(tr("exportpage.csv"), csv_bytes, file_name=f"{stem}.csv", mime="text/csv", on_click="ignore", key="download_csv")
+st.caption(tr("exportpage.note"))

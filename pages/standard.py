@@ -1,0 +1,114 @@
+"""分级标准 Standard: tune weights, cut-offs and metrics and see counts at once."""
+
+import copy
+
+import pandas as pd
+import streamlit as st
+
+import app_state
+from app_state import tr
+from tiering import charts
+from tiering.scoring import count_tiers
+from tiering.standard import Standard, dumps_standard, loads_standard
+
+ws = app_state.workspace()
+lang = app_state.lang()
+st.title(tr("page.standard"))
+if ws.con is None:
+    st.info(tr("app.no_data"))
+    st.stop()
+token = ws.standard_token
+
+
+def edited_standard(data):
+    """Validate widget edits; keep the previous standard if they are invalid."""
+    try:
+        return Standard.from_dict(data)
+    except Exception as error:
+        app_state.show_error(error)
+        return ws.standard
+
+
+@st.fragment
+def live_tuning():
+    """Weights, tier lines and the counts they give, rerun alone on each move."""
+    data = copy.deepcopy(ws.standard.to_dict())
+    st.subheader(tr("standard.weights"))
+    columns = st.columns(len(data["dimensions"]))
+    for column, dimension in zip(columns, data["dimensions"]):
+        label = dimension["label"].get(lang) or dimension["key"]
+        dimension["weight"] = column.slider(label, 0, 100, int(dimension["weight"]), key=f"dw_{dimension['key']}_{token}")
+
+    st.subheader(tr("standard.tiers"))
+    modes = ["score", "quota"]
+    data["tier_mode"] = st.radio(tr("standard.mode"), modes, index=modes.index(data["tier_mode"]), format_func=lambda m: tr(f"standard.mode.{m}"), horizontal=True, key=f"mode_{token}")
+    columns = st.columns(len(data["tiers"]) - 1)
+    for column, tier in zip(columns, data["tiers"][:-1]):
+        if data["tier_mode"] == "score":
+            tier["min_score"] = column.slider(tr("standard.cutoff", tier=tier["name"]), 0.0, 100.0, float(tier["min_score"]), 0.5, key=f"cut_{tier['name']}_{token}")
+        else:
+            tier["share"] = column.slider(tr("standard.share", tier=tier["name"]), 0.0, 100.0, float(tier["share"]), 0.5, key=f"share_{tier['name']}_{token}")
+
+    standard = edited_standard(data)
+    app_state.set_standard(standard)
+    app_state.ensure_metrics_and_composite()
+    counts = count_tiers(ws.con, standard)
+    metrics = st.columns(len(counts))
+    total = max(int(counts["clients"].sum()), 1)
+    for column, (_, row) in zip(metrics, counts.iterrows()):
+        column.metric(row["tier"], f"{row['clients']:,}", f"{row['clients'] / total:.1%}", delta_color="off", delta_arrow="off", border=True)
+    left, right = st.columns(2)
+    left.plotly_chart(charts.composite_histogram(app_state.histogram(), standard, app_state.HISTOGRAM_WIDTH, lang), key="histogram")
+    right.plotly_chart(charts.tier_distribution(counts, lang), key="tier_counts")
+
+
+live_tuning()
+
+st.subheader(tr("standard.metrics"))
+data = copy.deepcopy(ws.standard.to_dict())
+for dimension in data["dimensions"]:
+    with st.expander(dimension["label"].get(lang) or dimension["key"]):
+        for metric in dimension["metrics"]:
+            name = metric["label"].get(lang) or metric["key"]
+            key = f"{metric['key']}_{token}"
+            cols = st.columns([2, 1, 3])
+            cols[0].markdown(f"**{name}** · {tr('method.' + metric['method'])}")
+            metric["weight"] = cols[1].number_input(tr("standard.metric_weight"), 0, 100, int(metric["weight"]), key=f"mw_{key}")
+            if metric["method"] == "thresholds":
+                cuts = cols[2].text_input(tr("standard.cuts"), ", ".join(f"{c:g}" for c in metric["cuts"]), key=f"cuts_{key}", help=tr("standard.cuts_help"))
+                try:
+                    metric["cuts"] = [float(part) for part in cuts.replace("，", ",").split(",")]
+                except ValueError:
+                    st.error(tr("standard.cuts_invalid", metric=name))
+            elif metric["method"] == "category":
+                table = pd.DataFrame({"value": list(metric["categories"]), "score": list(metric["categories"].values())})
+                edited = cols[2].data_editor(table, num_rows="dynamic", hide_index=True, key=f"cat_{key}")
+                metric["categories"] = {str(v): int(s) for v, s in zip(edited["value"], edited["score"]) if str(v).strip() and pd.notna(s)}
+            elif metric["method"] == "quantile":
+                metric["bins"] = cols[2].select_slider(tr("standard.bins"), [2, 3, 4, 5], metric["bins"], key=f"bins_{key}")
+if st.button(tr("standard.apply_metrics"), key="apply_metrics"):
+    app_state.set_standard(edited_standard(data))
+    st.rerun()
+
+reports = pd.DataFrame([
+    {
+        tr("report.metric"): r.key,
+        tr("report.used"): "✓" if r.used else tr("report.skipped"),
+        tr("report.missing"): r.missing,
+        tr("report.distinct"): f"{r.distinct_scores} / {r.requested_bins}" if r.used else "",
+        tr("report.cuts"): "; ".join(f"{c.score}: {c.lowest:g}–{c.highest:g} ({c.clients})" if c.lowest is not None else f"{c.score}: ({c.clients})" for c in r.cut_points),
+    }
+    for r in ws.reports
+])
+st.dataframe(reports, hide_index=True)
+
+st.subheader(tr("standard.file"))
+left, right = st.columns(2)
+left.download_button(tr("standard.save"), dumps_standard(ws.standard).encode("utf-8"), file_name=f"{ws.standard.name}_v{ws.standard.version}.json", mime="application/json", on_click="ignore")
+uploaded = right.file_uploader(tr("standard.load"), type=["json"], key=f"standard_file_{token}")
+if uploaded is not None:
+    try:
+        app_state.set_standard(loads_standard(uploaded.getvalue(), uploaded.name), reset_widgets=True)
+        st.rerun()
+    except Exception as error:
+        app_state.show_error(error)

@@ -1,0 +1,111 @@
+"""Plotly figures for the pages; every label goes through the i18n module."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from tiering.i18n import t
+from tiering.results import Breakdown
+from tiering.standard import Standard
+
+_LAYOUT = {"margin": {"l": 40, "r": 20, "t": 40, "b": 40}, "height": 340}
+
+
+def tier_distribution(counts: pd.DataFrame, lang: str = "zh") -> go.Figure:
+    """Bar chart of clients per tier, in tier colours, best tier first."""
+    figure = go.Figure(
+        go.Bar(
+            x=counts["tier"],
+            y=counts["clients"],
+            marker_color=counts["color"],
+            text=counts["clients"],
+            textposition="outside",
+        )
+    )
+    figure.update_layout(
+        title=t("chart.tiers.title", lang),
+        yaxis_title=t("chart.clients", lang),
+        **_LAYOUT,
+    )
+    return figure
+
+
+def composite_histogram(
+    histogram: pd.DataFrame, standard: Standard, width: float, lang: str = "zh"
+) -> go.Figure:
+    """Histogram of composite scores with each tier's cut-off drawn as a line.
+
+    ``histogram`` holds ``start`` and ``clients`` per band of ``width`` points.
+    In quota mode no fixed lines exist, so none are drawn.
+    """
+    figure = go.Figure(
+        go.Bar(
+            x=histogram["start"] + width / 2,
+            y=histogram["clients"],
+            width=width,
+            marker_color="#7f8c9a",
+            name=t("chart.clients", lang),
+        )
+    )
+    if standard.tier_mode == "score":
+        for tier in standard.tiers[:-1]:
+            figure.add_vline(
+                x=tier.min_score,
+                line_color=tier.color,
+                line_width=3,
+                annotation_text=f"{tier.name} ≥ {tier.min_score:g}",
+                annotation_position="top",
+            )
+    figure.update_layout(
+        title=t("chart.histogram.title", lang),
+        xaxis_title=t("chart.composite", lang),
+        yaxis_title=t("chart.clients", lang),
+        xaxis_range=[0, 100],
+        bargap=0.05,
+        **_LAYOUT,
+    )
+    return figure
+
+
+def rf_heatmap(matrix: pd.DataFrame, lang: str = "zh") -> go.Figure:
+    """Heatmap of clients by recency score (rows) and frequency score (columns)."""
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix.values,
+            x=[str(c) for c in matrix.columns],
+            y=[str(r) for r in matrix.index],
+            colorscale="Blues",
+            text=matrix.values,
+            texttemplate="%{text}",
+        )
+    )
+    figure.update_layout(
+        title=t("chart.rf.title", lang),
+        xaxis_title=t("chart.rf.frequency", lang),
+        yaxis_title=t("chart.rf.recency", lang),
+        yaxis_autorange="reversed",
+        **_LAYOUT,
+    )
+    return figure
+
+
+def breakdown_waterfall(breakdown: Breakdown, lang: str = "zh") -> go.Figure:
+    """Waterfall of the points each metric adds; the last bar is the composite."""
+    metrics = breakdown.metrics
+    labels = [f"{d} · {m}" for d, m in zip(metrics["dimension"], metrics["metric"])]
+    figure = go.Figure(
+        go.Waterfall(
+            x=labels + [t("chart.composite", lang)],
+            y=list(metrics["points"].round(2)) + [breakdown.composite or 0],
+            measure=["relative"] * len(labels) + ["total"],
+            connector={"line": {"color": "#bbbbbb"}},
+        )
+    )
+    figure.update_layout(
+        title=t("chart.waterfall.title", lang, client=breakdown.client_id),
+        yaxis_title=t("chart.points", lang),
+        yaxis_range=[0, 100],
+        **_LAYOUT,
+    )
+    return figure
