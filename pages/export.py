@@ -21,7 +21,9 @@ except Exception as error:
     app_state.show_error(error)
     st.stop()
 
-st.dataframe(result.tier_counts.drop(columns="color"), hide_index=True)
+counts = result.tier_counts.drop(columns="color")
+st.dataframe(counts.rename(columns={"tier": tr("results.column.tier"), "clients": tr("chart.clients")}), hide_index=True)
+st.caption(tr("exportpage.summary", name=ws.dataset_name, rows=result.rows_scored, standard=ws.standard.name, version=ws.standard.version, as_of=ws.prepared.as_of))
 stem = f"{ws.dataset_name.rsplit('.', 1)[0]}_{ws.standard.name}_v{ws.standard.version}"
 meta = ExportMeta(
     dataset_name=ws.dataset_name,
@@ -32,13 +34,17 @@ meta = ExportMeta(
 )
 con, standard, prepared = ws.con, ws.standard, ws.prepared
 
+audit_xlsx, audit_csv = app_state.export_recorder("xlsx"), app_state.export_recorder("csv")
+
 
 def workbook_bytes():
     """Build the workbook when the user clicks, not on every rerun."""
+    audit_xlsx()
     return app_state.to_bytes(write_workbook, con, standard, prepared, result, meta, lang)
 
 
 def csv_bytes():
+    audit_csv()
     return app_state.to_bytes(write_csv, con, standard, lang)
 
 

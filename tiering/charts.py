@@ -84,7 +84,6 @@ def rf_heatmap(matrix: pd.DataFrame, lang: str = "zh") -> go.Figure:
         title=t("chart.rf.title", lang),
         xaxis_title=t("chart.rf.frequency", lang),
         yaxis_title=t("chart.rf.recency", lang),
-        yaxis_autorange="reversed",
         **_LAYOUT,
     )
     return figure
@@ -108,4 +107,35 @@ def breakdown_waterfall(breakdown: Breakdown, lang: str = "zh") -> go.Figure:
         yaxis_range=[0, 100],
         **_LAYOUT,
     )
+    return figure
+
+
+def migration_sankey(
+    matrix: pd.DataFrame, colors: dict[str, str], lang: str = "zh"
+) -> go.Figure:
+    """Sankey of clients flowing from earlier tiers (left) to later ones (right).
+
+    ``matrix`` has earlier tiers as rows and later tiers as columns (see
+    ``tiering.snapshots.compare``); empty cells draw no link.
+    """
+    sources, targets = list(matrix.index), list(matrix.columns)
+    node_colors = [colors.get(str(tier), "#a6a6a6") for tier in sources + targets]
+    links = [
+        (i, len(sources) + j, int(matrix.iat[i, j]))
+        for i in range(len(sources))
+        for j in range(len(targets))
+        if matrix.iat[i, j] > 0
+    ]
+    figure = go.Figure(
+        go.Sankey(
+            node={"label": [str(tier) for tier in sources + targets], "color": node_colors, "pad": 18},
+            link={
+                "source": [link[0] for link in links],
+                "target": [link[1] for link in links],
+                "value": [link[2] for link in links],
+                "color": "rgba(127, 140, 154, 0.35)",
+            },
+        )
+    )
+    figure.update_layout(title=t("chart.sankey.title", lang), **_LAYOUT)
     return figure

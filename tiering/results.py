@@ -12,7 +12,15 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from tiering.scoring import SCORED, dimension_column, metric_column, table_columns
+from tiering.i18n import t
+from tiering.scoring import (
+    SCORED,
+    CutPoint,
+    MetricReport,
+    dimension_column,
+    metric_column,
+    table_columns,
+)
 from tiering.sql import quote_identifier
 from tiering.standard import Standard
 
@@ -24,7 +32,8 @@ def dimension_means_by_tier(
 ) -> pd.DataFrame:
     """Return the average score (1–5) of each dimension per tier, best tier first.
 
-    Columns: ``tier``, then one column per dimension labelled in ``lang``.
+    Columns: tier and client count, then one column per dimension, all
+    headed in ``lang``.
     """
     present = set(table_columns(con, SCORED))
     dimensions = [
@@ -35,9 +44,11 @@ def dimension_means_by_tier(
         f"AS {quote_identifier(standard.label(d, lang))}"
         for d in dimensions
     )
+    tier = quote_identifier(t("results.column.tier", lang))
+    clients = quote_identifier(t("chart.clients", lang))
     frame = con.execute(
         f"""
-        SELECT tier_rank, tier, count(*) AS clients, {averages}
+        SELECT tier_rank, tier AS {tier}, count(*) AS {clients}, {averages}
         FROM {SCORED} WHERE tier IS NOT NULL
         GROUP BY tier_rank, tier ORDER BY tier_rank
         """
@@ -73,6 +84,7 @@ def client_list(
     tiers: list[str] | None = None,
     search: str = "",
     limit: int = CLIENT_LIST_LIMIT,
+    lang: str = "zh",
 ) -> tuple[pd.DataFrame, int]:
     """Return scored clients filtered by tier and an id/name search.
 
@@ -80,17 +92,21 @@ def client_list(
         tiers: tier names to keep; None keeps all.
         search: text that the client id or name must contain (case-insensitive).
         limit: at most this many rows are returned (the best first).
+        lang: language of the column headings.
 
     Returns:
-        The rows (``client_id``, name if present, composite, tier, dimension
-        scores, reason) and the number of matching clients before the limit.
+        The rows (client id, name, composite, tier, dimension scores rounded
+        to two decimals, reason) under headings in ``lang``, and the number
+        of matching clients before the limit.
     """
     clients_columns = table_columns(con, "clients")
     name = "c.name" if "name" in clients_columns else "NULL::VARCHAR"
+    scored_columns = table_columns(con, SCORED)
     dimension_columns = [
-        f"s.{quote_identifier(dimension_column(d.key))}"
+        f"round(s.{quote_identifier(dimension_column(d.key))}, 2) "
+        f"AS {quote_identifier(standard.label(d, lang))}"
         for d in standard.dimensions
-        if dimension_column(d.key) in table_columns(con, SCORED)
+        if dimension_column(d.key) in scored_columns
     ]
     conditions, params = ["TRUE"], {}
     if tiers is not None:
@@ -106,10 +122,14 @@ def client_list(
     base = f"FROM {SCORED} AS s JOIN clients AS c USING (_row) WHERE {where}"
     (total,) = con.execute(f"SELECT count(*) {base}", params).fetchone()
     params["limit"] = limit
+    heading = {key: quote_identifier(t(f"results.column.{key}", lang)) for key in
+               ("client_id", "name", "composite", "tier", "reason")}
     rows = con.execute(
         f"""
-        SELECT s.client_id, {name} AS name, s.composite, s.tier,
-               {', '.join(dimension_columns) or 'NULL AS none'}, s.reason
+        SELECT s.client_id AS {heading['client_id']}, {name} AS {heading['name']},
+               s.composite AS {heading['composite']}, s.tier AS {heading['tier']},
+               {', '.join(dimension_columns) or 'NULL AS none'},
+               s.reason AS {heading['reason']}
         {base}
         ORDER BY s.tier_rank NULLS LAST, s.composite DESC, s.client_id
         LIMIT $limit
@@ -226,3 +246,39 @@ def _next_tier_gap(standard: Standard, scored: pd.Series) -> tuple[str | None, f
         return None, None
     above = standard.tiers[int(rank) - 1]
     return above.name, round(max(0.0, above.min_score - float(scored["composite"])), 2)
+
+
+def metric_report_frame(
+    reports: tuple[MetricReport, ...], standard: Standard, lang: str = "zh"
+) -> pd.DataFrame:
+    """Return one row per metric: used or skipped, missing values, scores
+    used out of the bins asked for, and the value range behind each score.
+    """
+    labels = {metric.key: standard.label(metric, lang) for _, metric in standard.metrics()}
+    rows = []
+    for report in reports:
+        rows.append({
+            t("report.metric", lang): labels.get(report.key, report.key),
+            t("report.used", lang): "✓" if report.used else t("report.skipped", lang),
+            t("report.missing", lang): report.missing,
+            t("report.distinct", lang): (
+                f"{report.distinct_scores} / {report.requested_bins}" if report.used else ""
+            ),
+            t("report.cuts", lang): "; ".join(_cut_text(cut) for cut in report.cut_points),
+        })
+    return pd.DataFrame(rows)
+
+
+def _cut_text(cut: CutPoint) -> str:
+    if cut.lowest is None:
+        return f"{cut.score}: ({cut.clients:,})"
+    if cut.lowest == cut.highest:
+        return f"{cut.score}: {_number(cut.lowest)} ({cut.clients:,})"
+    return f"{cut.score}: {_number(cut.lowest)}–{_number(cut.highest)} ({cut.clients:,})"
+
+
+def _number(value: float) -> str:
+    """A value as people read it: thousands separated, no needless decimals."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:g}"
