@@ -22,8 +22,22 @@ except Exception as error:
     st.stop()
 
 counts = result.tier_counts.drop(columns="color")
-st.dataframe(counts.rename(columns={"tier": tr("results.column.tier"), "clients": tr("chart.clients")}), hide_index=True)
-st.caption(tr("exportpage.summary", name=ws.dataset_name, rows=result.rows_scored, standard=ws.standard.name, version=ws.standard.version, as_of=ws.prepared.as_of))
+st.dataframe(
+    counts.rename(
+        columns={"tier": tr("results.column.tier"), "clients": tr("chart.clients")}
+    ),
+    hide_index=True,
+)
+st.caption(
+    tr(
+        "exportpage.summary",
+        name=ws.dataset_name,
+        rows=result.rows_scored,
+        standard=ws.standard.name,
+        version=ws.standard.version,
+        as_of=ws.prepared.as_of,
+    )
+)
 stem = f"{ws.dataset_name.rsplit('.', 1)[0]}_{ws.standard.name}_v{ws.standard.version}"
 meta = ExportMeta(
     dataset_name=ws.dataset_name,
@@ -34,13 +48,18 @@ meta = ExportMeta(
 )
 con, standard, prepared = ws.con, ws.standard, ws.prepared
 
-audit_xlsx, audit_csv = app_state.export_recorder("xlsx"), app_state.export_recorder("csv")
+audit_xlsx, audit_csv = (
+    app_state.export_recorder("xlsx"),
+    app_state.export_recorder("csv"),
+)
 
 
 def workbook_bytes():
     """Build the workbook when the user clicks, not on every rerun."""
     audit_xlsx()
-    return app_state.to_bytes(write_workbook, con, standard, prepared, result, meta, lang)
+    return app_state.to_bytes(
+        write_workbook, con, standard, prepared, result, meta, lang
+    )
 
 
 def csv_bytes():
@@ -49,6 +68,21 @@ def csv_bytes():
 
 
 left, right = st.columns(2)
-left.download_button(tr("exportpage.xlsx"), workbook_bytes, file_name=f"{stem}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore", type="primary", key="download_xlsx")
-right.download_button(tr("exportpage.csv"), csv_bytes, file_name=f"{stem}.csv", mime="text/csv", on_click="ignore", key="download_csv")
+left.download_button(
+    tr("exportpage.xlsx"),
+    workbook_bytes,
+    file_name=f"{stem}.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore",
+    type="primary",
+    key="download_xlsx",
+)
+right.download_button(
+    tr("exportpage.csv"),
+    csv_bytes,
+    file_name=f"{stem}.csv",
+    mime="text/csv",
+    on_click="ignore",
+    key="download_csv",
+)
 st.caption(tr("exportpage.note"))

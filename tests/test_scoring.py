@@ -16,7 +16,9 @@ TIERS = [
 
 def make_standard(metrics, dimensions=None, tiers=TIERS, **extra):
     dims = dimensions or [{"key": "value", "weight": 100, "metrics": metrics}]
-    return Standard.from_dict({"name": "t", "dimensions": dims, "tiers": tiers, **extra})
+    return Standard.from_dict(
+        {"name": "t", "dimensions": dims, "tiers": tiers, **extra}
+    )
 
 
 def quantile(key, field, **extra):
@@ -26,7 +28,10 @@ def quantile(key, field, **extra):
 def load(con, columns):
     """Create the ``clients`` table from ``{column: values}``; ids 0001…"""
     n = len(next(iter(columns.values())))
-    data = {"_row": list(range(2, n + 2)), "client_id": [f"{i:04d}" for i in range(1, n + 1)]}
+    data = {
+        "_row": list(range(2, n + 2)),
+        "client_id": [f"{i:04d}" for i in range(1, n + 1)],
+    }
     data.update(columns)
     import pandas as pd
 
@@ -36,7 +41,10 @@ def load(con, columns):
 
 
 def scores(con, column):
-    return [row[0] for row in con.execute(f"SELECT {column} FROM scored ORDER BY _row").fetchall()]
+    return [
+        row[0]
+        for row in con.execute(f"SELECT {column} FROM scored ORDER BY _row").fetchall()
+    ]
 
 
 @pytest.fixture
@@ -49,7 +57,9 @@ def con():
 def test_clients_who_all_bought_once_get_one_frequency_score(con):
     load(con, {"purchase_count": [1.0] * 300})
 
-    result = score_clients(con, make_standard([quantile("frequency", "purchase_count")]))
+    result = score_clients(
+        con, make_standard([quantile("frequency", "purchase_count")])
+    )
 
     assert set(scores(con, "m_frequency")) == {1}
     assert result.metric_reports[0].distinct_scores == 1
@@ -58,7 +68,9 @@ def test_clients_who_all_bought_once_get_one_frequency_score(con):
 def test_five_bins_on_two_distinct_values_reports_two_scores(con):
     load(con, {"purchase_count": [1.0] * 150 + [2.0] * 150})
 
-    result = score_clients(con, make_standard([quantile("frequency", "purchase_count")]))
+    result = score_clients(
+        con, make_standard([quantile("frequency", "purchase_count")])
+    )
 
     report = result.metric_reports[0]
     assert report.requested_bins == 5
@@ -87,7 +99,8 @@ def test_lower_is_better_gives_recent_buyers_the_top_score(con):
     load(con, {"recency_days": [1.0, 10.0, 100.0, 200.0, 400.0]})
 
     score_clients(
-        con, make_standard([quantile("recency", "recency_days", direction="lower_better")])
+        con,
+        make_standard([quantile("recency", "recency_days", direction="lower_better")]),
     )
 
     assert scores(con, "m_recency") == [5, 4, 3, 2, 1]
@@ -96,7 +109,10 @@ def test_lower_is_better_gives_recent_buyers_the_top_score(con):
 def test_thresholds_score_in_natural_units(con):
     load(con, {"amount": [0.0, 1_000_000, 2_999_999, 3_000_000, None]})
     metric = {
-        "key": "monetary", "field": "amount", "method": "thresholds", "weight": 100,
+        "key": "monetary",
+        "field": "amount",
+        "method": "thresholds",
+        "weight": 100,
         "cuts": [500_000, 1_000_000, 2_000_000, 3_000_000],
     }
 
@@ -109,8 +125,12 @@ def test_thresholds_score_in_natural_units(con):
 def test_category_map_scores_values_and_other(con):
     load(con, {"motive": ["投资", " 自住 ", "度假", None]})
     metric = {
-        "key": "motive", "field": "motive", "method": "category", "weight": 100,
-        "categories": {"投资": 5, "自住": 3}, "other": 2,
+        "key": "motive",
+        "field": "motive",
+        "method": "category",
+        "weight": 100,
+        "categories": {"投资": 5, "自住": 3},
+        "other": 2,
     }
 
     score_clients(con, make_standard([metric]))
@@ -121,8 +141,12 @@ def test_category_map_scores_values_and_other(con):
 def test_range_maps_an_existing_score_onto_one_to_five(con):
     load(con, {"credit_score": [300.0, 575.0, 850.0, 900.0]})
     metric = {
-        "key": "credit", "field": "credit_score", "method": "range", "weight": 100,
-        "low": 300, "high": 850,
+        "key": "credit",
+        "field": "credit_score",
+        "method": "range",
+        "weight": 100,
+        "low": 300,
+        "high": 850,
     }
 
     score_clients(con, make_standard([metric]))
@@ -133,12 +157,19 @@ def test_range_maps_an_existing_score_onto_one_to_five(con):
 def test_excluded_missing_values_renormalise_the_weights(con):
     load(con, {"amount": [3_000_000.0, 3_000_000.0], "motive": ["投资", None]})
     monetary = {
-        "key": "monetary", "field": "amount", "method": "thresholds", "weight": 50,
+        "key": "monetary",
+        "field": "amount",
+        "method": "thresholds",
+        "weight": 50,
         "cuts": [1, 2, 3, 1_000_000],
     }
     motive = {
-        "key": "motive", "field": "motive", "method": "category", "weight": 50,
-        "categories": {"投资": 3}, "missing": "exclude",
+        "key": "motive",
+        "field": "motive",
+        "method": "category",
+        "weight": 50,
+        "categories": {"投资": 3},
+        "missing": "exclude",
     }
 
     result = score_clients(con, make_standard([monetary, motive]))
@@ -160,8 +191,12 @@ def test_missing_values_score_lowest_by_default_and_are_counted(con):
 def test_a_client_with_every_metric_excluded_is_reported_unscored(con):
     load(con, {"motive": ["投资", None]})
     metric = {
-        "key": "motive", "field": "motive", "method": "category", "weight": 100,
-        "categories": {"投资": 5}, "missing": "exclude",
+        "key": "motive",
+        "field": "motive",
+        "method": "category",
+        "weight": 100,
+        "categories": {"投资": 5},
+        "missing": "exclude",
     }
 
     result = score_clients(con, make_standard([metric]))
@@ -194,9 +229,13 @@ def test_dimension_weights_combine_into_the_composite(con):
     load(con, {"amount": [100.0], "satisfaction": [1.0]})
     dims = [
         {"key": "value", "weight": 75, "metrics": [quantile("monetary", "amount")]},
-        {"key": "relationship", "weight": 25, "metrics": [
-            {"key": "sat", "field": "satisfaction", "method": "range", "weight": 1}
-        ]},
+        {
+            "key": "relationship",
+            "weight": 25,
+            "metrics": [
+                {"key": "sat", "field": "satisfaction", "method": "range", "weight": 1}
+            ],
+        },
     ]
 
     score_clients(con, make_standard(None, dimensions=dims))
@@ -223,8 +262,14 @@ def test_quota_tiers_take_the_top_shares(con):
 
 def test_quota_ties_stay_together_in_the_higher_tier(con):
     load(con, {"amount": [10.0] * 3 + [1.0] * 7})
-    metric = {"key": "monetary", "field": "amount", "method": "range", "weight": 1,
-              "low": 0, "high": 10}
+    metric = {
+        "key": "monetary",
+        "field": "amount",
+        "method": "range",
+        "weight": 1,
+        "low": 0,
+        "high": 10,
+    }
     tiers = [
         {"name": "A", "color": "#111111", "min_score": 0, "share": 20},
         {"name": "B", "color": "#999999", "min_score": 0, "share": 100},
@@ -236,18 +281,39 @@ def test_quota_ties_stay_together_in_the_higher_tier(con):
 
 
 def test_gates_cap_and_force_tiers_and_say_so(con):
-    load(con, {
-        "amount": [100.0, 100.0, 100.0, 0.0],
-        "credit_grade": ["A", "d", "A", "A"],
-        "overdue_count": [0.0, 0.0, 5.0, 0.0],
-    })
-    metric = {"key": "m", "field": "amount", "method": "range", "weight": 1,
-              "low": 0, "high": 100}
+    load(
+        con,
+        {
+            "amount": [100.0, 100.0, 100.0, 0.0],
+            "credit_grade": ["A", "d", "A", "A"],
+            "overdue_count": [0.0, 0.0, 5.0, 0.0],
+        },
+    )
+    metric = {
+        "key": "m",
+        "field": "amount",
+        "method": "range",
+        "weight": 1,
+        "low": 0,
+        "high": 100,
+    }
     gates = [
-        {"field": "credit_grade", "op": "in", "value": ["D"], "action": "cap",
-         "tier": "普通", "label": "信用D"},
-        {"field": "overdue_count", "op": ">=", "value": 3, "action": "force",
-         "tier": "黄金", "label": "逾期"},
+        {
+            "field": "credit_grade",
+            "op": "in",
+            "value": ["D"],
+            "action": "cap",
+            "tier": "普通",
+            "label": "信用D",
+        },
+        {
+            "field": "overdue_count",
+            "op": ">=",
+            "value": 3,
+            "action": "force",
+            "tier": "黄金",
+            "label": "逾期",
+        },
     ]
 
     score_clients(con, make_standard([metric], gates=gates), lang="en")
@@ -271,11 +337,13 @@ def test_count_tiers_matches_the_full_run_after_a_cut_off_change(con):
     load(con, {"amount": [float(v) for v in range(50)]})
     standard = make_standard([quantile("m", "amount")])
     score_clients(con, standard)
-    moved = standard.with_tiers([
-        Tier("钻石", "#111111", min_score=90, share=10),
-        Tier("黄金", "#555555", min_score=20, share=30),
-        Tier("普通", "#999999", min_score=0, share=100),
-    ])
+    moved = standard.with_tiers(
+        [
+            Tier("钻石", "#111111", min_score=90, share=10),
+            Tier("黄金", "#555555", min_score=20, share=30),
+            Tier("普通", "#999999", min_score=0, share=100),
+        ]
+    )
 
     fast = count_tiers(con, moved)
     full = score_clients(con, moved).tier_counts
@@ -288,9 +356,13 @@ def test_a_weight_change_reuses_the_metric_scores(con):
     load(con, {"amount": [1.0, 2.0, 3.0], "satisfaction": [5.0, 3.0, 1.0]})
     dims = [
         {"key": "value", "weight": 50, "metrics": [quantile("m", "amount")]},
-        {"key": "rel", "weight": 50, "metrics": [
-            {"key": "sat", "field": "satisfaction", "method": "range", "weight": 1}
-        ]},
+        {
+            "key": "rel",
+            "weight": 50,
+            "metrics": [
+                {"key": "sat", "field": "satisfaction", "method": "range", "weight": 1}
+            ],
+        },
     ]
     standard = make_standard(None, dimensions=dims)
     score_metrics(con, standard)
@@ -298,7 +370,12 @@ def test_a_weight_change_reuses_the_metric_scores(con):
 
     compose_scores(con, standard.with_dimension_weights({"value": 100, "rel": 0}))
 
-    composite = [r[0] for r in con.execute("SELECT composite FROM composite_scores ORDER BY _row").fetchall()]
+    composite = [
+        r[0]
+        for r in con.execute(
+            "SELECT composite FROM composite_scores ORDER BY _row"
+        ).fetchall()
+    ]
     assert composite == [0.0, 50.0, 100.0]
 
 

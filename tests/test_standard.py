@@ -14,7 +14,12 @@ MINIMAL = {
             "key": "value",
             "weight": 100,
             "metrics": [
-                {"key": "monetary", "field": "amount", "method": "quantile", "weight": 100}
+                {
+                    "key": "monetary",
+                    "field": "amount",
+                    "method": "quantile",
+                    "weight": 100,
+                }
             ],
         }
     ],
@@ -48,10 +53,30 @@ def test_default_standard_loads_and_round_trips(default_standard_path):
     [
         (("tiers",), [], "tiers", "at least two tiers"),
         (("dimensions", 0, "weight"), 120, "dimensions[0].weight", "0 to 100"),
-        (("dimensions", 0, "metrics", 0, "field"), "shoe_size", "dimensions[0].metrics[0].field", "'shoe_size' is not a known field"),
-        (("dimensions", 0, "metrics", 0, "method"), "magic", "dimensions[0].metrics[0].method", "must be one of"),
-        (("dimensions", 0, "metrics", 0, "bins"), 7, "dimensions[0].metrics[0].bins", "2, 3, 4 or 5"),
-        (("tiers", 1, "min_score"), 80, "tiers[1].min_score", "must not exceed the tier above"),
+        (
+            ("dimensions", 0, "metrics", 0, "field"),
+            "shoe_size",
+            "dimensions[0].metrics[0].field",
+            "'shoe_size' is not a known field",
+        ),
+        (
+            ("dimensions", 0, "metrics", 0, "method"),
+            "magic",
+            "dimensions[0].metrics[0].method",
+            "must be one of",
+        ),
+        (
+            ("dimensions", 0, "metrics", 0, "bins"),
+            7,
+            "dimensions[0].metrics[0].bins",
+            "2, 3, 4 or 5",
+        ),
+        (
+            ("tiers", 1, "min_score"),
+            80,
+            "tiers[1].min_score",
+            "must not exceed the tier above",
+        ),
         (("tiers", 0, "color"), "red", "tiers[0].color", "colour"),
     ],
 )

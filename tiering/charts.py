@@ -128,7 +128,11 @@ def migration_sankey(
     ]
     figure = go.Figure(
         go.Sankey(
-            node={"label": [str(tier) for tier in sources + targets], "color": node_colors, "pad": 18},
+            node={
+                "label": [str(tier) for tier in sources + targets],
+                "color": node_colors,
+                "pad": 18,
+            },
             link={
                 "source": [link[0] for link in links],
                 "target": [link[1] for link in links],

@@ -79,9 +79,11 @@ def _translate_nested(facts: dict[str, object], lang: str) -> dict[str, object]:
     plain facts, so both languages get a whole sentence.
     """
     nested = {
-        name[: -len("_key")]: t(str(value), lang, **{
-            k: v for k, v in facts.items() if not k.endswith("_key")
-        })
+        name[: -len("_key")]: t(
+            str(value),
+            lang,
+            **{k: v for k, v in facts.items() if not k.endswith("_key")},
+        )
         for name, value in facts.items()
         if name.endswith("_key") and str(value) in catalogue()
     }

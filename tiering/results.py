@@ -36,9 +36,7 @@ def dimension_means_by_tier(
     headed in ``lang``.
     """
     present = set(table_columns(con, SCORED))
-    dimensions = [
-        d for d in standard.dimensions if dimension_column(d.key) in present
-    ]
+    dimensions = [d for d in standard.dimensions if dimension_column(d.key) in present]
     averages = ", ".join(
         f"round(avg({quote_identifier(dimension_column(d.key))}), 2) "
         f"AS {quote_identifier(standard.label(d, lang))}"
@@ -56,7 +54,9 @@ def dimension_means_by_tier(
     return frame.drop(columns="tier_rank")
 
 
-def rf_matrix(con: duckdb.DuckDBPyConnection, standard: Standard) -> pd.DataFrame | None:
+def rf_matrix(
+    con: duckdb.DuckDBPyConnection, standard: Standard
+) -> pd.DataFrame | None:
     """Return clients counted by recency score (rows) × frequency score (columns).
 
     Uses the metrics whose fields are ``recency_days`` and ``purchase_count``;
@@ -122,14 +122,16 @@ def client_list(
     base = f"FROM {SCORED} AS s JOIN clients AS c USING (_row) WHERE {where}"
     (total,) = con.execute(f"SELECT count(*) {base}", params).fetchone()
     params["limit"] = limit
-    heading = {key: quote_identifier(t(f"results.column.{key}", lang)) for key in
-               ("client_id", "name", "composite", "tier", "reason")}
+    heading = {
+        key: quote_identifier(t(f"results.column.{key}", lang))
+        for key in ("client_id", "name", "composite", "tier", "reason")
+    }
     rows = con.execute(
         f"""
-        SELECT s.client_id AS {heading['client_id']}, {name} AS {heading['name']},
-               s.composite AS {heading['composite']}, s.tier AS {heading['tier']},
-               {', '.join(dimension_columns) or 'NULL AS none'},
-               s.reason AS {heading['reason']}
+        SELECT s.client_id AS {heading["client_id"]}, {name} AS {heading["name"]},
+               s.composite AS {heading["composite"]}, s.tier AS {heading["tier"]},
+               {", ".join(dimension_columns) or "NULL AS none"},
+               s.reason AS {heading["reason"]}
         {base}
         ORDER BY s.tier_rank NULLS LAST, s.composite DESC, s.client_id
         LIMIT $limit
@@ -169,9 +171,11 @@ def client_breakdown(
     if row.empty:
         return None
     scored = row.iloc[0]
-    clients = con.execute(
-        "SELECT * FROM clients WHERE client_id = $id", {"id": client_id}
-    ).df().iloc[0]
+    clients = (
+        con.execute("SELECT * FROM clients WHERE client_id = $id", {"id": client_id})
+        .df()
+        .iloc[0]
+    )
     dimensions = _dimension_rows(standard, scored, lang)
     metrics = _metric_rows(standard, scored, clients, dimensions, lang)
     next_tier, gap = _next_tier_gap(standard, scored)
@@ -190,7 +194,11 @@ def client_breakdown(
 
 
 def _text(value: object) -> str | None:
-    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return (
+        None
+        if value is None or (isinstance(value, float) and pd.isna(value))
+        else str(value)
+    )
 
 
 def _dimension_rows(standard: Standard, scored: pd.Series, lang: str) -> pd.DataFrame:
@@ -199,7 +207,14 @@ def _dimension_rows(standard: Standard, scored: pd.Series, lang: str) -> pd.Data
         score = scored.get(dimension_column(dimension.key))
         if score is None or pd.isna(score):
             continue
-        rows.append((dimension.key, standard.label(dimension, lang), float(score), dimension.weight))
+        rows.append(
+            (
+                dimension.key,
+                standard.label(dimension, lang),
+                float(score),
+                dimension.weight,
+            )
+        )
     frame = pd.DataFrame(rows, columns=["key", "label", "score", "weight"])
     total = frame["weight"].sum()
     frame["share"] = frame["weight"] / total if total else 0.0
@@ -221,15 +236,20 @@ def _metric_rows(
         score = scored.get(metric_column(metric))
         if score is None or pd.isna(score) or dimension.key not in shares:
             continue
-        rows.append({
-            "dimension": standard.label(dimension, lang),
-            "dimension_key": dimension.key,
-            "metric": standard.label(metric, lang),
-            "value": clients.get(metric.field),
-            "score": int(score),
-            "weight": metric.weight,
-        })
-    frame = pd.DataFrame(rows, columns=["dimension", "dimension_key", "metric", "value", "score", "weight"])
+        rows.append(
+            {
+                "dimension": standard.label(dimension, lang),
+                "dimension_key": dimension.key,
+                "metric": standard.label(metric, lang),
+                "value": clients.get(metric.field),
+                "score": int(score),
+                "weight": metric.weight,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=["dimension", "dimension_key", "metric", "value", "score", "weight"],
+    )
     if frame.empty:
         frame["points"] = []
         return frame
@@ -239,7 +259,9 @@ def _metric_rows(
     return frame
 
 
-def _next_tier_gap(standard: Standard, scored: pd.Series) -> tuple[str | None, float | None]:
+def _next_tier_gap(
+    standard: Standard, scored: pd.Series
+) -> tuple[str | None, float | None]:
     """The tier above the client's pre-gate tier and the points missing to it."""
     rank = scored.get("tier_rank")
     if standard.tier_mode != "score" or rank is None or pd.isna(rank) or int(rank) == 0:
@@ -254,18 +276,28 @@ def metric_report_frame(
     """Return one row per metric: used or skipped, missing values, scores
     used out of the bins asked for, and the value range behind each score.
     """
-    labels = {metric.key: standard.label(metric, lang) for _, metric in standard.metrics()}
+    labels = {
+        metric.key: standard.label(metric, lang) for _, metric in standard.metrics()
+    }
     rows = []
     for report in reports:
-        rows.append({
-            t("report.metric", lang): labels.get(report.key, report.key),
-            t("report.used", lang): "✓" if report.used else t("report.skipped", lang),
-            t("report.missing", lang): report.missing,
-            t("report.distinct", lang): (
-                f"{report.distinct_scores} / {report.requested_bins}" if report.used else ""
-            ),
-            t("report.cuts", lang): "; ".join(_cut_text(cut) for cut in report.cut_points),
-        })
+        rows.append(
+            {
+                t("report.metric", lang): labels.get(report.key, report.key),
+                t("report.used", lang): "✓"
+                if report.used
+                else t("report.skipped", lang),
+                t("report.missing", lang): report.missing,
+                t("report.distinct", lang): (
+                    f"{report.distinct_scores} / {report.requested_bins}"
+                    if report.used
+                    else ""
+                ),
+                t("report.cuts", lang): "; ".join(
+                    _cut_text(cut) for cut in report.cut_points
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -274,7 +306,9 @@ def _cut_text(cut: CutPoint) -> str:
         return f"{cut.score}: ({cut.clients:,})"
     if cut.lowest == cut.highest:
         return f"{cut.score}: {_number(cut.lowest)} ({cut.clients:,})"
-    return f"{cut.score}: {_number(cut.lowest)}–{_number(cut.highest)} ({cut.clients:,})"
+    return (
+        f"{cut.score}: {_number(cut.lowest)}–{_number(cut.highest)} ({cut.clients:,})"
+    )
 
 
 def _number(value: float) -> str:

@@ -199,7 +199,9 @@ def _with_missing(metric: Metric, value: str, score: str) -> str:
     null_test = f"{value} IS NULL"
     if metric.method == "category":
         null_test += f" OR {value} = ''"
-    return f"CAST(CASE WHEN {null_test} THEN {missing_score} ELSE {score} END AS INTEGER)"
+    return (
+        f"CAST(CASE WHEN {null_test} THEN {missing_score} ELSE {score} END AS INTEGER)"
+    )
 
 
 def _metric_report(
@@ -273,8 +275,8 @@ def compose_scores(con: duckdb.DuckDBPyConnection, standard: Standard) -> None:
         f"""
         CREATE OR REPLACE TABLE {COMPOSITE_SCORES} AS
         WITH dimension_scores AS (
-            SELECT _row, client_id, {', '.join(metric_names)},
-                   {', '.join(dimension_selects)}
+            SELECT _row, client_id, {", ".join(metric_names)},
+                   {", ".join(dimension_selects)}
             FROM {METRIC_SCORES}
         )
         SELECT *, {composite} AS composite FROM dimension_scores
@@ -366,14 +368,22 @@ def _base_rank_sql(standard: Standard, params: dict[str, Any]) -> str:
     )
 
 
-def _gate_condition(gate: Gate, index: int, column_type: str, params: dict[str, Any]) -> str:
+def _gate_condition(
+    gate: Gate, index: int, column_type: str, params: dict[str, Any]
+) -> str:
     """SQL condition for one gate, with its value bound as ``$g<index>``."""
     column = quote_identifier(gate.field)
     name = f"g{index}"
     if gate.op == "missing":
         return f"{column} IS NULL"
     numeric = FIELD_BY_KEY.get(gate.field) is None or column_type.upper() in (
-        "DOUBLE", "INTEGER", "BIGINT", "FLOAT", "DECIMAL", "HUGEINT", "SMALLINT"
+        "DOUBLE",
+        "INTEGER",
+        "BIGINT",
+        "FLOAT",
+        "DECIMAL",
+        "HUGEINT",
+        "SMALLINT",
     )
     if gate.op in ("in", "not_in"):
         if numeric:
@@ -387,7 +397,9 @@ def _gate_condition(gate: Gate, index: int, column_type: str, params: dict[str, 
         params[name] = float(gate.value)
         return f"TRY_CAST({column} AS DOUBLE) {gate.op.replace('==', '=')} ${name}"
     params[name] = str(gate.value).strip().upper()
-    return f"upper(trim(CAST({column} AS VARCHAR))) {gate.op.replace('==', '=')} ${name}"
+    return (
+        f"upper(trim(CAST({column} AS VARCHAR))) {gate.op.replace('==', '=')} ${name}"
+    )
 
 
 def count_tiers(con: duckdb.DuckDBPyConnection, standard: Standard) -> pd.DataFrame:
@@ -502,8 +514,7 @@ def _reason_sql(standard: Standard) -> str:
         "$gate_labels[ranks.gate_index + 1], $names[ranks.tier_rank + 1]) END"
     )
     return (
-        f"CASE WHEN c.composite IS NULL THEN $reason_unscored "
-        f"ELSE {base} || {gate} END"
+        f"CASE WHEN c.composite IS NULL THEN $reason_unscored ELSE {base} || {gate} END"
     )
 
 
@@ -533,7 +544,9 @@ def score_clients(
     return assign_tiers(con, standard, reports, lang)
 
 
-def composite_histogram(con: duckdb.DuckDBPyConnection, width: float = 2.0) -> pd.DataFrame:
+def composite_histogram(
+    con: duckdb.DuckDBPyConnection, width: float = 2.0
+) -> pd.DataFrame:
     """Return clients per composite band of ``width`` points (``start``, ``clients``)."""
     return con.execute(
         f"""
