@@ -1,0 +1,251 @@
+"""The command line: `python -m tiering score …` on the sample and real data."""
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from tiering import cli
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def _run(*args, timeout=600):
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
+    return subprocess.run(
+        [sys.executable, "-m", "tiering", "score", *map(str, args)],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _read_csv(path):
+    return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+
+
+def _printed_counts(stdout, separator):
+    counts = {}
+    for line in stdout.splitlines()[:-1]:
+        tier, _, clients = line.partition(separator)
+        counts[tier] = int(clients.removesuffix(" 人"))
+    return counts
+
+
+def test_score_sample_writes_workbook_and_prints_counts_per_tier(
+    sample_clients_path, tmp_path
+):
+    out = tmp_path / "tiers.xlsx"
+
+    run = _run(sample_clients_path, "--out", out)
+
+    assert run.returncode == 0, run.stderr
+    counts = _printed_counts(run.stdout, "：")
+    assert list(counts) == ["钻石", "黄金", "白银", "普通"]
+    assert run.stdout.splitlines()[-1].startswith(f"已分级 {sum(counts.values())} 人")
+    book = openpyxl.load_workbook(out, read_only=True)
+    assert book.sheetnames[:2] == ["汇总", "全部客户"]
+    for tier, clients in counts.items():
+        assert book[tier].max_row == clients + 1
+
+
+def test_score_with_lang_en_names_added_columns_in_english(
+    sample_clients_path, tmp_path
+):
+    out = tmp_path / "tiers.csv"
+
+    run = _run(sample_clients_path, "--lang", "en", "--out", out)
+
+    assert run.returncode == 0, run.stderr
+    columns = list(_read_csv(out).columns)
+    for name in ("client_id", "tier", "score", "value_score", "credit_score"):
+        assert name in columns
+    assert (
+        columns.index("client_id")
+        < columns.index("value_score")
+        < columns.index("tier")
+    )
+    assert run.stdout.splitlines()[-1].startswith("Scored ")
+
+
+def test_score_transactions_gives_one_row_per_client(
+    sample_transactions_path, tmp_path
+):
+    out = tmp_path / "tiers.csv"
+
+    run = _run(sample_transactions_path, "--lang", "en", "--out", out)
+
+    assert run.returncode == 0, run.stderr
+    tiers = _read_csv(out)
+    assert tiers["client_id"].is_unique
+    assert "frequency_points" in tiers.columns
+    assert len(tiers) == sum(_printed_counts(run.stdout, ": ").values())
+
+
+def test_score_clients_joined_with_transactions(
+    sample_clients_path, sample_transactions_path, tmp_path
+):
+    out = tmp_path / "tiers.csv"
+
+    run = _run(
+        sample_clients_path,
+        "--transactions",
+        sample_transactions_path,
+        "--lang",
+        "en",
+        "--out",
+        out,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert _read_csv(out)["client_id"].is_unique
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        bytes(range(256)) * 8,
+        b"",
+        b"this is not a workbook at all",
+    ],
+    ids=["binary", "empty", "one-line-text"],
+)
+def test_unreadable_file_exits_2_with_message_and_no_traceback(tmp_path, content):
+    bad = tmp_path / "客户.xlsx"
+    bad.write_bytes(content)
+
+    run = _run(bad, "--out", tmp_path / "out.xlsx")
+
+    assert run.returncode == 2
+    assert "客户.xlsx" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_missing_file_exits_2_with_message_in_english(tmp_path):
+    run = _run(tmp_path / "nowhere.csv", "--lang", "en", "--out", tmp_path / "o.csv")
+
+    assert run.returncode == 2
+    assert run.stderr.strip() == (
+        "The file 'nowhere.csv' was not found. Check the path and name and try again."
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--as-of", "2024-13-01"], "统计基准日「2024-13-01」不是有效日期"),
+        (["--out", "tiers.pdf"], "只支持 .xlsx 或 .csv 输出"),
+    ],
+)
+def test_bad_arguments_exit_2_with_message(sample_clients_path, args, expected):
+    argv = ["score", str(sample_clients_path), "--out", "x.xlsx", *args]
+    stderr = io.StringIO()
+
+    code = _main_capturing(argv, stderr)
+
+    assert code == 2
+    assert expected in stderr.getvalue()
+
+
+def test_unexpected_failure_exits_1_with_generic_sentence(monkeypatch, tmp_path):
+    def explode(args):
+        raise RuntimeError("client 00123 broke it")
+
+    monkeypatch.setattr(cli, "run_score", explode)
+    stderr = io.StringIO()
+
+    code = _main_capturing(["score", "x.csv", "--out", str(tmp_path / "o.csv")], stderr)
+
+    assert code == 1
+    assert stderr.getvalue().startswith("处理时出现意外错误")
+
+
+def _main_capturing(argv, stderr):
+    real_stderr = sys.stderr
+    sys.stderr = stderr
+    try:
+        return cli.main(argv)
+    finally:
+        sys.stderr = real_stderr
+
+
+def test_file_without_id_column_exits_2_until_row_ids_chosen(tmp_path):
+    table = tmp_path / "clients.csv"
+    table.write_text("amount,grade\n100,A\n200,B\n300,C\n", encoding="utf-8")
+
+    refused = _run(table, "--out", tmp_path / "a.csv")
+    accepted = _run(table, "--row-ids", "--lang", "en", "--out", tmp_path / "b.csv")
+
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert accepted.returncode == 0, accepted.stderr
+    assert len(_read_csv(tmp_path / "b.csv")) == 3
+
+
+# --- real data (public datasets beside the repository) ------------------------
+
+
+def test_cdnow_transactions_tier_every_customer_once(real_data_dir, tmp_path):
+    out = tmp_path / "cdnow.csv"
+
+    run = _run(real_data_dir / "cdnow_master.txt", "--lang", "en", "--out", out)
+
+    assert run.returncode == 0, run.stderr
+    tiers = _read_csv(out)
+    counts = _printed_counts(run.stdout, ": ")
+    assert len(tiers) == 23_570 and tiers["client_id"].is_unique
+    assert sum(counts.values()) == 23_570
+    assert tiers["tier"].value_counts().to_dict() == {
+        tier: clients for tier, clients in counts.items() if clients
+    }
+    assert tiers["client_id"].str.len().eq(5).all()
+
+
+def test_cdnow_best_customer_lands_in_top_tier(real_data_dir, tmp_path):
+    source = real_data_dir / "cdnow_master.txt"
+    out = tmp_path / "cdnow.csv"
+    purchases = pd.read_csv(source, sep=r"\s+", dtype={"customer_id": str})
+    per_client = purchases.groupby("customer_id").agg(
+        amount=("dollar_value", "sum"), frequency=("date", "size"), last=("date", "max")
+    )
+    best = per_client.rank(pct=True).sum(axis=1).idxmax()
+
+    run = _run(source, "--lang", "en", "--out", out)
+
+    assert run.returncode == 0, run.stderr
+    tiers = _read_csv(out).set_index("client_id")
+    top_tier = next(iter(_printed_counts(run.stdout, ": ")))
+    assert per_client.loc[best, "last"] == per_client["last"].max()
+    assert tiers.loc[best, "tier"] == top_tier
+
+
+def test_bank_marketing_with_row_ids_tiers_each_client_once(real_data_dir, tmp_path):
+    out = tmp_path / "bank.xlsx"
+
+    run = _run(
+        real_data_dir / "bank_marketing_uci_4521.csv",
+        "--row-ids",
+        "--lang",
+        "en",
+        "--out",
+        out,
+    )
+
+    assert run.returncode == 0, run.stderr
+    book = openpyxl.load_workbook(out, read_only=True)
+    rows = list(book["All clients"].iter_rows(values_only=True))
+    header, data = rows[0], rows[1:]
+    ids = [row[header.index("client_id")] for row in data]
+    assert len(ids) == len(set(ids)) == 4_521
+    assert all(isinstance(value, str) for value in ids)
+    assert all(row[header.index("tier")] for row in data)
+    counts = _printed_counts(run.stdout, ": ")
+    assert sum(counts.values()) == 4_521

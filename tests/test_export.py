@@ -1,0 +1,605 @@
+"""Export: the tiered list as a data frame, an Excel workbook and a CSV file."""
+
+import datetime as dt
+import io
+from types import SimpleNamespace
+
+import duckdb
+import openpyxl
+import pandas as pd
+import pytest
+
+from tiering.export import (
+    ExportMeta,
+    _unique_sheet_name,
+    build_export_frame,
+    write_csv,
+    write_workbook,
+)
+from tiering.standard import Standard
+
+STANDARD = {
+    "name": "测试标准",
+    "version": 3,
+    "dimensions": [
+        {
+            "key": "value",
+            "label": {"zh": "客户价值", "en": "Value"},
+            "weight": 60,
+            "metrics": [
+                {
+                    "key": "recency",
+                    "field": "recency_days",
+                    "weight": 50,
+                    "label": {"zh": "最近购买", "en": "Recency"},
+                    "method": "quantile",
+                    "bins": 5,
+                    "direction": "lower_better",
+                },
+                {
+                    "key": "amount",
+                    "field": "amount",
+                    "weight": 50,
+                    "method": "thresholds",
+                    "cuts": [1, 2, 3, 4],
+                },
+            ],
+        },
+        {
+            "key": "credit",
+            "label": {"zh": "客户信用", "en": "Credit"},
+            "weight": 40,
+            "metrics": [
+                {
+                    "key": "grade",
+                    "field": "credit_grade",
+                    "weight": 100,
+                    "method": "category",
+                    "categories": {"A": 5, "B": 3},
+                    "other": 1,
+                },
+            ],
+        },
+    ],
+    "tiers": [
+        {"name": "钻石", "color": "#1f4e79", "min_score": 80},
+        {"name": "黄金", "color": "#ffc000", "min_score": 50},
+        {"name": "普通", "color": "#a6a6a6", "min_score": 0},
+    ],
+    "gates": [
+        {
+            "label": {"zh": "信用D最高普通", "en": "Grade D capped"},
+            "field": "credit_grade",
+            "op": "in",
+            "value": ["D"],
+            "action": "cap",
+            "tier": "普通",
+        },
+    ],
+}
+
+# (_row, 客户编号, 身份证号, 最近购买日期, 备注)
+SOURCE_ROWS = [
+    (2, "00123", "110101199003074518", "2024-01-05", '=HYPERLINK("x")'),
+    (3, "00007", "44030119851231002X", "2023-12-31", "+86 138 0000 0000"),
+    (4, "10001", "310101197001010011", "", "-1"),
+    (5, "00042", "110101200001010021", "2024-02-29", "@SUM(A1)"),
+    (6, "09999", "110101199912319999", "2022-06-30", "\t=1+1"),
+]
+# (_row, client_id, m_recency, m_amount, m_grade, d_value, d_credit, composite,
+#  tier_before_gates, gate, tier, tier_rank, reason)
+SCORED_ROWS = [
+    (2, "00123", 5, 5, 5, 5.0, 5.0, 100.0, "钻石", None, "钻石", 0, "达到钻石"),
+    (3, "00007", 4, 4, 1, 4.0, 1.0, 55.0, "黄金", None, "黄金", 1, "达到黄金"),
+    (4, "10001", 1, 2, 3, 1.5, 3.0, 26.666666, "普通", None, "普通", 2, "低于黄金"),
+    (5, "00042", 5, 5, 1, 5.0, 1.0, 85.0, "钻石", "信用D最高普通", "普通", 2, "规则"),
+    (6, "09999", 4, 3, 5, 3.5, 5.0, 85.0, "钻石", None, "钻石", 0, "达到钻石"),
+]
+
+
+def _make_tables(con, source_rows=SOURCE_ROWS, scored_rows=SCORED_ROWS):
+    con.execute(
+        'CREATE TABLE source (_row INTEGER, "客户编号" VARCHAR, "身份证号" VARCHAR, '
+        '"最近购买日期" VARCHAR, "备注" VARCHAR)'
+    )
+    con.executemany("INSERT INTO source VALUES (?, ?, ?, ?, ?)", source_rows)
+    con.execute(
+        "CREATE TABLE scored (_row INTEGER, client_id VARCHAR, m_recency INTEGER, "
+        "m_amount INTEGER, m_grade INTEGER, d_value DOUBLE, d_credit DOUBLE, "
+        "composite DOUBLE, tier_before_gates VARCHAR, gate VARCHAR, tier VARCHAR, "
+        "tier_rank INTEGER, reason VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO scored VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        scored_rows,
+    )
+
+
+@pytest.fixture
+def tiered_con():
+    con = duckdb.connect()
+    _make_tables(con)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def standard():
+    return Standard.from_dict(STANDARD)
+
+
+@pytest.fixture
+def prepared():
+    issues = pd.DataFrame(
+        {
+            "row": [7, 8],
+            "column": ["客户编号", "累计金额"],
+            "value": ["", "=cmd|' /C calc'!A0"],
+            "status": ["rejected", "excluded"],
+            "reason_key": ["error.unexpected", "error.unexpected"],
+        }
+    )
+    return SimpleNamespace(
+        rows_in_file=7,
+        rows_loaded=5,
+        rows_excluded=1,
+        rows_rejected=1,
+        issues=issues,
+        as_of=dt.date(2024, 3, 31),
+        kind="clients",
+    )
+
+
+@pytest.fixture
+def result():
+    return SimpleNamespace(rows_scored=5, rows_unscored=0, tier_counts=None)
+
+
+META = ExportMeta(
+    dataset_name="客户名单.xlsx",
+    sheet="Sheet1",
+    generated_by="测试员",
+    generated_at=dt.datetime(2024, 4, 1, 9, 30),
+    as_of=dt.date(2024, 3, 31),
+)
+
+
+def _workbook(con, standard, prepared, result, lang="zh", read_only=False, **options):
+    buffer = io.BytesIO()
+    write_workbook(buffer, con, standard, prepared, result, META, lang, **options)
+    buffer.seek(0)
+    return openpyxl.load_workbook(buffer, read_only=read_only)
+
+
+def _table(sheet):
+    rows = list(sheet.iter_rows())
+    header = [cell.value for cell in rows[0]]
+    return header, rows[1:]
+
+
+def test_frame_has_original_columns_then_english_added_columns(tiered_con, standard):
+    frame = build_export_frame(tiered_con, standard, lang="en")
+
+    assert list(frame.columns) == [
+        "客户编号",
+        "身份证号",
+        "最近购买日期",
+        "备注",
+        "client_id",
+        "recency_points",
+        "amount_points",
+        "grade_points",
+        "value_score",
+        "credit_score",
+        "score",
+        "tier_before_gates",
+        "gate",
+        "tier",
+        "reason",
+    ]
+
+
+def test_frame_has_chinese_added_columns_and_renames_a_clash(tiered_con, standard):
+    frame = build_export_frame(tiered_con, standard, lang="zh")
+
+    assert list(frame.columns)[4:] == [
+        "客户编号_2",
+        "最近购买评分",
+        "amount评分",
+        "grade评分",
+        "客户价值得分",
+        "客户信用得分",
+        "综合得分",
+        "规则前分级",
+        "适用规则",
+        "分级",
+        "分级说明",
+    ]
+
+
+def test_frame_is_sorted_by_tier_then_score_then_client_id(tiered_con, standard):
+    frame = build_export_frame(tiered_con, standard, lang="en")
+
+    assert list(frame["client_id"]) == ["00123", "09999", "00007", "00042", "10001"]
+    assert frame["身份证号"].iloc[0] == "110101199003074518"
+
+
+def test_frame_rounds_scores_to_two_decimals(tiered_con, standard):
+    frame = build_export_frame(tiered_con, standard, lang="en")
+
+    assert frame.loc[frame["client_id"] == "10001", "score"].item() == 26.67
+
+
+def test_frame_without_scores_raises_export_error(standard):
+    from tiering.errors import ExportError
+
+    con = duckdb.connect()
+
+    with pytest.raises(ExportError) as caught:
+        build_export_frame(con, standard)
+
+    assert caught.value.key == "export.error.not_scored"
+
+
+def test_workbook_has_summary_all_clients_tiers_issues_and_standard(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    assert book.sheetnames == [
+        "汇总",
+        "全部客户",
+        "钻石",
+        "黄金",
+        "普通",
+        "数据问题",
+        "分级标准",
+    ]
+
+
+def test_workbook_in_english_names_sheets_in_english(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result, lang="en")
+
+    assert book.sheetnames[:2] == ["Summary", "All clients"]
+    assert book.sheetnames[-2:] == ["Data issues", "Standard"]
+    header, _ = _table(book["All clients"])
+    assert "value_score" in header and "score" in header and "tier" in header
+
+
+def test_workbook_keeps_ids_as_text_with_leading_zeros(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    header, rows = _table(book["全部客户"])
+    ids = [row[header.index("客户编号")] for row in rows]
+    cards = [row[header.index("身份证号")] for row in rows]
+    assert [cell.value for cell in ids] == ["00123", "09999", "00007", "00042", "10001"]
+    assert all(cell.data_type == "s" for cell in ids + cards)
+    assert cards[0].value == "110101199003074518"
+    added_ids = [row[header.index("客户编号_2")].value for row in rows]
+    assert added_ids == [cell.value for cell in ids]
+
+
+def test_workbook_writes_iso_date_columns_as_dates(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    header, rows = _table(book["全部客户"])
+    dates = {row[1].value: row[header.index("最近购买日期")] for row in rows}
+    assert dates["110101199003074518"].value == dt.datetime(2024, 1, 5)
+    assert dates["110101199003074518"].is_date
+    assert "yyyy-mm-dd" in dates["110101199003074518"].number_format
+    assert dates["310101197001010011"].value is None
+
+
+def test_workbook_writes_scores_as_numbers(tiered_con, standard, prepared, result):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    header, rows = _table(book["全部客户"])
+    scores = [row[header.index("综合得分")] for row in rows]
+    assert [cell.value for cell in scores] == [100, 85, 55, 85, 26.67]
+    assert all(cell.data_type == "n" for cell in scores)
+
+
+def test_workbook_keeps_formula_looking_text_as_text(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    header, rows = _table(book["全部客户"])
+    notes = {row[header.index("备注")].value: row[header.index("备注")] for row in rows}
+    for text in ['=HYPERLINK("x")', "+86 138 0000 0000", "-1", "@SUM(A1)"]:
+        assert notes[text].data_type == "s"
+    _, issue_rows = _table(book["数据问题"])
+    assert issue_rows[1][2].value == "=cmd|' /C calc'!A0"
+    assert issue_rows[1][2].data_type == "s"
+
+
+def test_workbook_tier_sheets_add_up_to_all_clients(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    _, all_rows = _table(book["全部客户"])
+    per_tier = {name: len(_table(book[name])[1]) for name in ("钻石", "黄金", "普通")}
+    assert per_tier == {"钻石": 2, "黄金": 1, "普通": 2}
+    assert sum(per_tier.values()) == len(all_rows)
+    header, rows = _table(book["普通"])
+    assert {row[header.index("分级")].value for row in rows} == {"普通"}
+
+
+def test_workbook_summary_counts_match_tier_sheets(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    summary = {
+        row[0].value: row[1].value
+        for row in book["汇总"].iter_rows()
+        if row[0].value is not None
+    }
+    assert summary["钻石"] == len(_table(book["钻石"])[1])
+    assert summary["黄金"] == 1 and summary["普通"] == 2 and summary["合计"] == 5
+    assert summary["数据集"] == "客户名单.xlsx"
+    assert summary["统计基准日"] == dt.datetime(2024, 3, 31)
+    assert summary["标准版本"] == 3
+    assert summary["文件数据行数"] == 7 and summary["无法使用行数"] == 1
+
+
+def test_workbook_summary_fills_tier_cells_with_tier_colour(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    cells = {row[0].value: row[0] for row in book["汇总"].iter_rows()}
+    assert cells["钻石"].fill.fgColor.rgb.endswith("1F4E79")
+
+
+def test_workbook_tables_have_bold_frozen_header_and_filter(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    sheet = book["全部客户"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:O6"
+    assert sheet["A1"].font.b
+    assert sheet.column_dimensions["B"].width >= 18
+
+
+def test_workbook_standard_sheet_lists_metrics_tiers_and_gates(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    texts = {
+        cell.value for row in book["分级标准"].iter_rows() for cell in row if cell.value
+    }
+    assert {"测试标准", "分位数", "阈值", "类别赋分", "信用D最高普通", "属于"} <= texts
+    assert "分界点 1 / 2 / 3 / 4" in texts and "A → 5, B → 3；其他 1" in texts
+
+
+def test_workbook_without_issues_says_so(tiered_con, standard, result):
+    prepared = SimpleNamespace(
+        rows_in_file=5,
+        rows_loaded=5,
+        rows_excluded=0,
+        rows_rejected=0,
+        issues=pd.DataFrame(columns=["row", "column", "value", "status", "reason_key"]),
+        as_of=None,
+        kind="clients",
+    )
+
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    assert book["数据问题"]["A2"].value.startswith("所有数据行均已载入")
+
+
+def test_long_table_continues_on_further_sheets(tiered_con, standard, prepared, result):
+    book = _workbook(tiered_con, standard, prepared, result, rows_per_sheet=2)
+
+    assert book.sheetnames[:6] == [
+        "汇总",
+        "全部客户",
+        "全部客户 (2)",
+        "全部客户 (3)",
+        "钻石",
+        "黄金",
+    ]
+    ids = [
+        row[0].value
+        for name in ("全部客户", "全部客户 (2)", "全部客户 (3)")
+        for row in _table(book[name])[1]
+    ]
+    assert ids == ["00123", "09999", "00007", "00042", "10001"]
+    assert book["全部客户 (2)"]["A1"].value == "客户编号"
+
+
+def test_progress_reports_rows_done_of_total(tiered_con, standard, prepared, result):
+    calls = []
+
+    _workbook(
+        tiered_con,
+        standard,
+        prepared,
+        result,
+        progress=lambda step, done, total: calls.append((step, done, total)),
+    )
+
+    assert ("全部客户", 5, 5) in calls
+    assert ("钻石", 2, 2) in calls
+
+
+def test_workbook_to_missing_folder_raises_export_error(
+    tiered_con, standard, prepared, result, tmp_path
+):
+    from tiering.errors import ExportError
+
+    target = tmp_path / "missing" / "out.xlsx"
+
+    with pytest.raises(ExportError) as caught:
+        write_workbook(target, tiered_con, standard, prepared, result, META)
+
+    assert caught.value.key == "export.error.write"
+    assert caught.value.facts == {"file": "out.xlsx"}
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("钻石", "钻石"),
+        ("A/B: [top]?*", "A_B_ _top___"),
+        ("'quoted'", "quoted"),
+        ("x" * 40, "x" * 31),
+        ("", "_"),
+    ],
+)
+def test_sheet_names_are_valid_for_excel(base, expected):
+    assert _unique_sheet_name(base, set()) == expected
+
+
+def test_sheet_names_are_unique_without_case_and_fit_31_characters():
+    taken = set()
+
+    names = [_unique_sheet_name("Gold", taken), _unique_sheet_name("gold", taken)]
+    long_names = [_unique_sheet_name("y" * 40, taken, part=p) for p in (1, 2)]
+
+    assert names == ["Gold", "gold (2)"]
+    assert long_names == ["y" * 31, "y" * 27 + " (2)"]
+
+
+def test_csv_starts_with_bom_and_keeps_ids(tiered_con, standard, tmp_path):
+    target = tmp_path / "tiers.csv"
+
+    write_csv(target, tiered_con, standard, lang="en")
+
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    frame = pd.read_csv(target, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert list(frame["client_id"]) == ["00123", "09999", "00007", "00042", "10001"]
+    assert list(frame["身份证号"])[1] == "110101199912319999"
+    assert list(frame.columns)[4:7] == ["client_id", "recency_points", "amount_points"]
+
+
+def test_csv_neutralises_formula_leading_text(tiered_con, standard):
+    buffer = io.BytesIO()
+
+    write_csv(buffer, tiered_con, standard, lang="en")
+
+    frame = pd.read_csv(
+        io.BytesIO(buffer.getvalue()),
+        dtype=str,
+        encoding="utf-8-sig",
+        keep_default_na=False,
+    )
+    notes = set(frame["备注"])
+    assert {'\'=HYPERLINK("x")', "'+86 138 0000 0000", "'@SUM(A1)"} <= notes
+    assert "'\t=1+1" in notes
+    assert "-1" in notes
+
+
+def test_csv_columns_match_the_all_clients_sheet(
+    tiered_con, standard, prepared, result
+):
+    buffer = io.BytesIO()
+    write_csv(buffer, tiered_con, standard)
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    frame = pd.read_csv(io.BytesIO(buffer.getvalue()), dtype=str, encoding="utf-8-sig")
+
+    assert list(frame.columns) == _table(book["全部客户"])[0]
+
+
+# --- the whole engine: read, load, score, export ---------------------------
+
+
+def _score_file(path, standard_path, con):
+    from tiering.ingest import read_table
+    from tiering.mapping import detect_mapping
+    from tiering.prepare import load_clients
+    from tiering.scoring import score_clients
+    from tiering.standard import load_standard
+
+    raw = read_table(path)
+    prepared = load_clients(con, raw, detect_mapping(raw))
+    standard = load_standard(standard_path)
+    return standard, prepared, score_clients(con, standard)
+
+
+def test_sample_workbook_round_trip(
+    sample_clients_path, default_standard_path, duckdb_con
+):
+    standard, prepared, result = _score_file(
+        sample_clients_path, default_standard_path, duckdb_con
+    )
+
+    book = _workbook(duckdb_con, standard, prepared, result, read_only=True)
+
+    expected = dict(zip(result.tier_counts["tier"], result.tier_counts["clients"]))
+    summary = {row[0]: row[1] for row in book["汇总"].iter_rows(values_only=True)}
+    assert {tier: summary[tier] for tier in expected} == expected
+    header, rows = _table(book["全部客户"])
+    assert len(rows) == result.rows_scored == sum(expected.values())
+    assert sum(len(_table(book[tier])[1]) for tier in expected) == len(rows)
+    ids = [row[header.index("客户编号")] for row in rows]
+    assert all(cell.data_type == "s" for cell in ids)
+    dates = [row[header.index("最近购买日期")] for row in rows]
+    assert any(cell.is_date for cell in dates)
+    assert all(cell.is_date or cell.value is None for cell in dates)
+
+
+def test_issues_sheet_lists_rows_that_were_not_loaded(
+    tmp_path, default_standard_path, duckdb_con
+):
+    table = tmp_path / "clients.csv"
+    table.write_text(
+        "客户编号,累计金额,购买次数\n00001,100,1\n,200,2\n00003,300,3\n00003,400,4\n",
+        encoding="utf-8",
+    )
+    standard, prepared, result = _score_file(table, default_standard_path, duckdb_con)
+
+    book = _workbook(duckdb_con, standard, prepared, result)
+
+    header, rows = _table(book["数据问题"])
+    assert header[0] == "行号"
+    listed_rows = {row[0].value for row in rows}
+    assert {3} <= listed_rows
+    assert all(row[0].data_type == "n" for row in rows)
+    _, clients = _table(book["全部客户"])
+    assert [row[0].value for row in clients].count("00003") == 1
+
+
+def test_clients_without_tier_get_their_own_sheet_and_summary_line(
+    standard, prepared, result
+):
+    con = duckdb.connect()
+    unscored = (
+        7,
+        "77777",
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        "无数据",
+    )
+    _make_tables(
+        con, SOURCE_ROWS + [(7, "77777", "", "", "")], SCORED_ROWS + [unscored]
+    )
+
+    book = _workbook(con, standard, prepared, result)
+
+    assert book.sheetnames[-3:] == ["未分级", "数据问题", "分级标准"]
+    assert [row[0].value for row in _table(book["未分级"])[1]] == ["77777"]
+    assert _table(book["全部客户"])[1][-1][0].value == "77777"
+    summary = {row[0].value: row[1].value for row in book["汇总"].iter_rows()}
+    assert summary["未分级"] == 1 and summary["合计"] == 6

@@ -1,0 +1,969 @@
+"""Write the tiered list back out: a data frame, an Excel workbook, a CSV file.
+
+The steps:
+
+1. Decide the columns. The original columns of ``source`` come first, in file
+   order, then the columns the scoring added (client id, metric points,
+   dimension scores, composite, tier before gates, gate, tier, reason), named
+   in the user's language. An added name that equals an original one (case
+   ignored, as DuckDB and Excel ignore it) gets a ``_2`` suffix. An original
+   column whose every filled value is an ISO date becomes a date column; every
+   other original column stays text exactly as read, so ``00123`` and
+   18-digit ID-card numbers never turn into numbers.
+2. Build one SELECT joining ``scored`` to ``source`` on ``_row``, sorted by
+   tier rank, composite (high first) and client id, so the order never depends
+   on how the table happens to be stored. A per-tier sheet adds a bound
+   ``tier = ?`` filter to the same query.
+3. The workbook is written by xlsxwriter in constant-memory mode: rows are
+   fetched from DuckDB in batches and written cell by cell with typed writes
+   (text with ``write_string``, which never makes a formula; dates with
+   ``write_datetime``; numbers with ``write_number``). pandas' ``to_excel`` is
+   avoided on purpose: it does not write row by row, and constant-memory mode
+   silently drops a cell whose row was already flushed (with pandas 3.1 a
+   two-row frame lost a number). A table longer than an Excel sheet
+   continues on ``<name> (2)``, never truncated.
+4. The CSV is written by DuckDB's COPY into a temporary file, with text that
+   would start a formula prefixed by ``'``, then copied behind a UTF-8 BOM so
+   that Excel opens Chinese text correctly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import duckdb
+import xlsxwriter
+from xlsxwriter.exceptions import XlsxWriterException
+
+from tiering.errors import ExportError
+from tiering.i18n import DEFAULT_LANG, t
+from tiering.prepare import PreparedData, describe_issues
+from tiering.scoring import ScoredResult
+from tiering.sql import quote_identifier
+from tiering.standard import Standard
+
+logger = logging.getLogger(__name__)
+
+# An Excel sheet holds 1,048,576 rows; one is the header.
+MAX_DATA_ROWS = 1_048_575
+MAX_SHEET_NAME = 31
+FETCH_ROWS = 10_000
+# Column widths are judged from the header and the first rows only.
+WIDTH_SAMPLE_ROWS = 500
+MAX_COLUMN_WIDTH = 50
+# Text starting with one of these can start a formula in a spreadsheet.
+_FORMULA_LEAD = r"^[=+\-@\t\r]"
+_SHEET_NAME_FORBIDDEN = str.maketrans({char: "_" for char in "[]:*?/\\"})
+# An ISO date, optionally with a midnight time (how a date cell reads as text).
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}( 00:00:00(\.0+)?)?$"
+# Text leading with + or - that is just a number (-1, +3.5) cannot run a
+# formula; leaving it alone keeps columns such as "days since contact: -1".
+_PLAIN_NUMBER = r"^[+-]?[0-9][0-9.,]*$"
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+ColumnKind = Literal["text", "date", "datetime", "integer", "number", "percent"]
+Progress = Callable[[str, int, int], None]
+Target = str | Path | IO[bytes]
+
+
+@dataclass(frozen=True)
+class ExportMeta:
+    """Facts for the summary sheet that the engine cannot know by itself."""
+
+    dataset_name: str
+    sheet: str | None = None
+    generated_by: str = ""
+    generated_at: dt.datetime = field(default_factory=dt.datetime.now)
+    as_of: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One output column: its header, SQL expression and cell kind."""
+
+    header: str
+    expression: str
+    kind: ColumnKind
+
+
+# --- columns and SQL ---------------------------------------------------------
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Return the column names of ``table`` in order; [] if it does not exist."""
+    rows = con.execute(
+        """
+        SELECT column_name
+        FROM information_schema.columns
+        WHERE table_name = ? AND table_schema = current_schema()
+        ORDER BY ordinal_position
+        """,
+        [table],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _date_columns(con: duckdb.DuckDBPyConnection, names: list[str]) -> set[str]:
+    """Return the original columns whose every filled value is an ISO date."""
+    if not names:
+        return set()
+    checks = []
+    for name in names:
+        value = f"nullif(trim(src.{quote_identifier(name)}), '')"
+        checks.append(
+            f"count({value}) > 0 AND count({value}) = "
+            f"count(CASE WHEN regexp_matches({value}, ?) "
+            f"AND try_cast(left({value}, 10) AS DATE) IS NOT NULL THEN 1 END)"
+        )
+    sql = f"SELECT {', '.join(checks)} FROM source AS src"
+    flags = con.execute(sql, [_ISO_DATE] * len(names)).fetchone()
+    return {name for name, is_date in zip(names, flags, strict=True) if is_date}
+
+
+def _original_columns(con: duckdb.DuckDBPyConnection) -> list[_Column]:
+    """Return the original columns of ``source`` in file order."""
+    names = [name for name in _table_columns(con, "source") if name != "_row"]
+    dates = _date_columns(con, names)
+    columns = []
+    for name in names:
+        ref = f"src.{quote_identifier(name)}"
+        if name in dates:
+            expression = f"try_cast(left(nullif(trim({ref}), ''), 10) AS DATE)"
+            columns.append(_Column(name, expression, "date"))
+        else:
+            columns.append(_Column(name, ref, "text"))
+    return columns
+
+
+def _added_columns(
+    standard: Standard, scored_names: set[str], lang: str
+) -> list[_Column]:
+    """Return the columns the scoring added, named in ``lang``."""
+    columns = [_Column(t("export.column.client_id", lang), "s.client_id", "text")]
+    for _, metric in standard.metrics():
+        name = f"m_{metric.key}"
+        if name in scored_names:
+            header = t(
+                "export.column.metric_points",
+                lang,
+                code=metric.key,
+                label=standard.label(metric, lang),
+            )
+            columns.append(_Column(header, f"s.{quote_identifier(name)}", "integer"))
+    for dimension in standard.dimensions:
+        name = f"d_{dimension.key}"
+        if name in scored_names:
+            header = t(
+                "export.column.dimension_score",
+                lang,
+                code=dimension.key,
+                label=standard.label(dimension, lang),
+            )
+            expression = f"round(s.{quote_identifier(name)}, 2)"
+            columns.append(_Column(header, expression, "number"))
+    columns += [
+        _Column(t("export.column.composite", lang), "round(s.composite, 2)", "number"),
+        _Column(
+            t("export.column.tier_before_gates", lang), "s.tier_before_gates", "text"
+        ),
+        _Column(t("export.column.gate", lang), "s.gate", "text"),
+        _Column(t("export.column.tier", lang), "s.tier", "text"),
+        _Column(t("export.column.reason", lang), "s.reason", "text"),
+    ]
+    return columns
+
+
+def _unique_headers(originals: list[_Column], added: list[_Column]) -> list[_Column]:
+    """Return originals then added, renaming added headers that would clash."""
+    taken = {column.header.casefold() for column in originals}
+    renamed = []
+    for column in added:
+        header = column.header
+        suffix = 2
+        while header.casefold() in taken:
+            header = f"{column.header}_{suffix}"
+            suffix += 1
+        taken.add(header.casefold())
+        renamed.append(_Column(header, column.expression, column.kind))
+    return originals + renamed
+
+
+def _export_columns(
+    con: duckdb.DuckDBPyConnection, standard: Standard, lang: str
+) -> list[_Column]:
+    """Return every output column of the tiered list, in order.
+
+    Raises:
+        ExportError: there is no ``scored`` table yet.
+    """
+    scored_names = set(_table_columns(con, "scored"))
+    if not scored_names:
+        raise ExportError("export.error.not_scored")
+    originals = _original_columns(con) if _table_columns(con, "source") else []
+    return _unique_headers(originals, _added_columns(standard, scored_names, lang))
+
+
+def _select_sql(
+    columns: Sequence[_Column], has_source: bool, tier_filter: bool = False
+) -> str:
+    """Return the SELECT of the tiered list; one ``?`` when ``tier_filter``."""
+    select = ",\n    ".join(
+        f"{column.expression} AS {quote_identifier(column.header)}"
+        for column in columns
+    )
+    join = "LEFT JOIN source AS src ON src._row = s._row" if has_source else ""
+    where = "WHERE s.tier IS NOT DISTINCT FROM ?" if tier_filter else ""
+    return f"""
+SELECT
+    {select}
+FROM scored AS s
+{join}
+{where}
+ORDER BY s.tier_rank ASC NULLS LAST, s.composite DESC NULLS LAST, s.client_id
+"""
+
+
+def _has_source(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(_table_columns(con, "source"))
+
+
+def build_export_frame(
+    con: duckdb.DuckDBPyConnection, standard: Standard, lang: str = DEFAULT_LANG
+) -> Any:
+    """Return the tiered list: original columns, then scores, tier and reason.
+
+    Args:
+        con: connection holding the ``source`` and ``scored`` tables.
+        standard: the ``Standard`` the clients were scored with (for the
+            order and labels of metrics and dimensions).
+        lang: language of the added column names (``zh`` or ``en``).
+
+    Returns:
+        A pandas DataFrame, one row per scored client, sorted by tier (best
+        first), composite score (high first) and client id. Original columns
+        are text except ISO-date columns, which are dates.
+
+    Raises:
+        ExportError: nothing has been scored yet.
+    """
+    columns = _export_columns(con, standard, lang)
+    sql = _select_sql(columns, _has_source(con))
+    return con.execute(sql).df()
+
+
+# --- cell writing ------------------------------------------------------------
+
+
+def _display_width(text: str) -> int:
+    """Return how many narrow characters ``text`` takes (CJK counts as two)."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _column_widths(
+    columns: Sequence[_Column], sample: Sequence[Sequence[Any]]
+) -> list[float]:
+    """Return a width per column, judged from the header and ``sample`` rows."""
+    widths = []
+    for index, column in enumerate(columns):
+        width = _display_width(column.header)
+        if column.kind == "date":
+            width = max(width, 10)
+        elif column.kind == "datetime":
+            width = max(width, 16)
+        else:
+            for row in sample:
+                value = row[index]
+                if value is not None:
+                    width = max(width, _display_width(str(value)))
+        widths.append(min(width + 2, MAX_COLUMN_WIDTH))
+    return widths
+
+
+class _Formats:
+    """The cell formats of one workbook, made once."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        self.header = workbook.add_format({"bold": True, "bg_color": "#D9E1F2"})
+        self.title = workbook.add_format({"bold": True, "font_size": 14})
+        self.bold = workbook.add_format({"bold": True})
+        self.date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        self.datetime = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.number = workbook.add_format({"num_format": "0.00"})
+        self.integer = workbook.add_format({"num_format": "0"})
+        self.percent = workbook.add_format({"num_format": "0.0%"})
+        self._workbook = workbook
+        self._fills: dict[str, Any] = {}
+
+    def for_kind(self, kind: ColumnKind) -> Any:
+        return {
+            "text": None,
+            "date": self.date,
+            "datetime": self.datetime,
+            "integer": self.integer,
+            "number": self.number,
+            "percent": self.percent,
+        }[kind]
+
+    def fill(self, color: str) -> Any:
+        """Return a format filled with ``color``, text readable on it."""
+        if color not in self._fills:
+            self._fills[color] = self._workbook.add_format(
+                {"bg_color": color, "font_color": _text_color(color), "bold": True}
+            )
+        return self._fills[color]
+
+
+def _text_color(color: str) -> str:
+    """Return black or white, whichever reads better on ``color``."""
+    try:
+        red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    except ValueError:
+        return "#000000"
+    luminance = 0.299 * red + 0.587 * green + 0.114 * blue
+    return "#000000" if luminance > 150 else "#FFFFFF"
+
+
+def _cell_writers(
+    worksheet: Any, columns: Sequence[_Column], formats: _Formats
+) -> list[tuple[Callable[..., Any], Any]]:
+    """Return, per column, the typed write method and its format.
+
+    Text goes through ``write_string``, which stores "=1+2" or "00123"
+    literally: never a formula, never a number.
+    """
+    methods = {
+        "text": worksheet.write_string,
+        "date": worksheet.write_datetime,
+        "datetime": worksheet.write_datetime,
+        "integer": worksheet.write_number,
+        "number": worksheet.write_number,
+        "percent": worksheet.write_number,
+    }
+    return [(methods[column.kind], formats.for_kind(column.kind)) for column in columns]
+
+
+# --- sheets ------------------------------------------------------------------
+
+
+def _unique_sheet_name(base: str, taken: set[str], part: int = 1) -> str:
+    """Return a valid, unused Excel sheet name for ``base`` and record it.
+
+    Excel allows at most 31 characters, none of ``[]:*?/\\``, no leading or
+    trailing apostrophe, and compares names without case. Part 2 and later
+    of a long table are named ``<base> (2)`` and so on.
+
+    Args:
+        base: the wished name, e.g. a tier name.
+        taken: names used so far (case-folded); the chosen name is added.
+        part: 1 for the first sheet of a table, 2… for continuations.
+
+    Returns:
+        The name to give the sheet.
+    """
+    clean = base.translate(_SHEET_NAME_FORBIDDEN).strip().strip("'").strip()
+    clean = clean or "_"
+    counter = part
+    while True:
+        suffix = f" ({counter})" if counter > 1 else ""
+        name = clean[: MAX_SHEET_NAME - len(suffix)].rstrip() + suffix
+        if name.casefold() not in taken and name.casefold() != "history":
+            taken.add(name.casefold())
+            return name
+        counter += 1
+
+
+class _SheetWriter:
+    """Writes one table across as many sheets as it needs."""
+
+    def __init__(
+        self,
+        workbook: xlsxwriter.Workbook,
+        formats: _Formats,
+        taken: set[str],
+        rows_per_sheet: int,
+    ) -> None:
+        self.workbook = workbook
+        self.formats = formats
+        self.taken = taken
+        self.rows_per_sheet = rows_per_sheet
+
+    def write(
+        self,
+        base: str,
+        columns: Sequence[_Column],
+        rows: Iterable[Sequence[Any]],
+        total: int,
+        progress: Progress | None = None,
+    ) -> list[str]:
+        """Write ``rows`` under a header; return the names of the sheets used."""
+        rows = iter(rows)
+        sample = list(itertools.islice(rows, WIDTH_SAMPLE_ROWS))
+        widths = _column_widths(columns, sample)
+        names: list[str] = []
+        worksheet = self._new_sheet(base, names, columns, widths)
+        writers = _cell_writers(worksheet, columns, self.formats)
+        row_in_sheet = done = 0
+        for values in itertools.chain(sample, rows):
+            if row_in_sheet == self.rows_per_sheet:
+                self._finish(worksheet, columns, row_in_sheet)
+                worksheet = self._new_sheet(base, names, columns, widths)
+                writers = _cell_writers(worksheet, columns, self.formats)
+                row_in_sheet = 0
+            row_in_sheet += 1
+            for col, value in enumerate(values):
+                if value is not None:
+                    write, fmt = writers[col]
+                    write(row_in_sheet, col, value, fmt)
+            done += 1
+            if progress and done % FETCH_ROWS == 0:
+                progress(base, done, total)
+        self._finish(worksheet, columns, row_in_sheet)
+        if progress:
+            progress(base, done, total)
+        return names
+
+    def _new_sheet(
+        self,
+        base: str,
+        names: list[str],
+        columns: Sequence[_Column],
+        widths: Sequence[float],
+    ) -> Any:
+        name = _unique_sheet_name(base, self.taken, part=len(names) + 1)
+        names.append(name)
+        worksheet = self.workbook.add_worksheet(name)
+        for col, width in enumerate(widths):
+            worksheet.set_column(col, col, width)
+        for col, column in enumerate(columns):
+            worksheet.write_string(0, col, column.header, self.formats.header)
+        worksheet.freeze_panes(1, 0)
+        # Original columns are text on purpose; hide Excel's green triangles.
+        worksheet.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
+        return worksheet
+
+    @staticmethod
+    def _finish(worksheet: Any, columns: Sequence[_Column], rows: int) -> None:
+        if columns:
+            worksheet.autofilter(0, 0, rows, len(columns) - 1)
+
+
+def _fetch_rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]
+) -> Iterator[tuple[Any, ...]]:
+    """Yield the rows of ``sql`` in batches, never holding them all."""
+    cursor = con.cursor()
+    try:
+        cursor.execute(sql, list(params))
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            yield from batch
+    finally:
+        cursor.close()
+
+
+def _tier_counts(con: duckdb.DuckDBPyConnection, standard: Standard) -> list[tuple]:
+    """Return (tier, colour, clients) for every tier, best first, then others."""
+    counted = dict(
+        con.execute("SELECT tier, count(*) FROM scored GROUP BY tier").fetchall()
+    )
+    rows = [
+        (tier.name, tier.color, counted.pop(tier.name, 0)) for tier in standard.tiers
+    ]
+    for tier, clients in sorted(counted.items(), key=lambda item: str(item[0])):
+        rows.append((tier, "#FFFFFF", clients))
+    return rows
+
+
+def _write_summary(
+    workbook: xlsxwriter.Workbook,
+    formats: _Formats,
+    name: str,
+    facts: list[tuple[str, Any, ColumnKind]],
+    tier_counts: list[tuple],
+    lang: str,
+    issues_sheet: str,
+) -> None:
+    """Write the summary sheet: facts of the run, then clients per tier."""
+    worksheet = workbook.add_worksheet(name)
+    worksheet.set_column(0, 0, 22)
+    worksheet.set_column(1, 2, 30)
+    worksheet.write_string(0, 0, t("export.summary.title", lang), formats.title)
+    row = 2
+    for label, value, kind in facts:
+        worksheet.write_string(row, 0, label, formats.bold)
+        _write_value(worksheet, row, 1, value, kind, formats)
+        row += 1
+
+    row += 1
+    worksheet.write_string(
+        row, 0, t("export.summary.tier_counts", lang), formats.header
+    )
+    worksheet.write_string(row, 1, t("export.summary.clients", lang), formats.header)
+    worksheet.write_string(row, 2, t("export.summary.share", lang), formats.header)
+    total = sum(clients for _, _, clients in tier_counts)
+    for tier, color, clients in tier_counts:
+        row += 1
+        label = tier if tier is not None else t("export.sheet.unscored", lang)
+        worksheet.write_string(row, 0, str(label), formats.fill(color))
+        worksheet.write_number(row, 1, clients)
+        worksheet.write_number(row, 2, clients / total if total else 0, formats.percent)
+    row += 1
+    worksheet.write_string(row, 0, t("export.summary.total", lang), formats.bold)
+    worksheet.write_number(row, 1, total, formats.bold)
+    row += 2
+    worksheet.write_string(
+        row, 0, t("export.summary.see_sheet", lang, sheet=issues_sheet)
+    )
+
+
+def _write_value(
+    worksheet: Any, row: int, col: int, value: Any, kind: ColumnKind, formats: _Formats
+) -> None:
+    """Write one summary value by its kind; None leaves the cell empty."""
+    if value is None:
+        return
+    if kind in ("date", "datetime") and isinstance(value, (dt.date, dt.datetime)):
+        worksheet.write_datetime(row, col, value, formats.for_kind(kind))
+    elif kind in ("integer", "number") and isinstance(value, (int, float)):
+        worksheet.write_number(row, col, value, formats.for_kind(kind))
+    else:
+        worksheet.write_string(row, col, str(value))
+
+
+def _summary_facts(
+    standard: Standard, prepared: Any, result: Any, meta: ExportMeta, lang: str
+) -> list[tuple[str, Any, ColumnKind]]:
+    """Return the (label, value, kind) lines at the top of the summary."""
+    as_of = meta.as_of or getattr(prepared, "as_of", None)
+    lines: list[tuple[str, Any, ColumnKind]] = [
+        ("dataset", meta.dataset_name, "text"),
+        ("sheet", meta.sheet, "text"),
+        ("as_of", as_of, "date"),
+        ("standard", standard.name, "text"),
+        ("version", standard.version, "integer"),
+        ("rows_in_file", getattr(prepared, "rows_in_file", None), "integer"),
+        ("rows_loaded", getattr(prepared, "rows_loaded", None), "integer"),
+        ("rows_scored", getattr(result, "rows_scored", None), "integer"),
+        ("rows_unscored", getattr(result, "rows_unscored", None), "integer"),
+        ("rows_excluded", getattr(prepared, "rows_excluded", None), "integer"),
+        ("rows_rejected", getattr(prepared, "rows_rejected", None), "integer"),
+        ("generated_at", meta.generated_at, "datetime"),
+        ("generated_by", meta.generated_by, "text"),
+    ]
+    return [
+        (t(f"export.summary.{key}", lang), value, kind) for key, value, kind in lines
+    ]
+
+
+# --- data issues and standard sheets ----------------------------------------
+
+
+def _issue_table(prepared: Any, lang: str) -> tuple[list[_Column], list[tuple]]:
+    """Return the columns and rows of the data issues sheet."""
+    issues = getattr(prepared, "issues", None)
+    if issues is None or len(issues) == 0:
+        return [_Column(t("export.issues.reason", lang), "", "text")], [
+            (t("export.issues.none", lang),)
+        ]
+    frame = describe_issues(issues, lang)
+    columns = [
+        _Column(str(name), "", _frame_kind(frame[name])) for name in frame.columns
+    ]
+    rows = [
+        tuple(_cell_value(value, column) for value, column in zip(row, columns))
+        for row in frame.itertuples(index=False, name=None)
+    ]
+    return columns, rows
+
+
+def _cell_value(value: Any, column: _Column) -> Any:
+    """Return a data frame value ready for its column's write method."""
+    if _is_missing(value):
+        return None
+    if column.kind == "text":
+        return str(value)
+    if column.kind == "datetime":
+        return value.to_pydatetime()
+    return value
+
+
+def _frame_kind(series: Any) -> ColumnKind:
+    """Return the cell kind of a data frame column."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series):
+        return "text"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_float_dtype(series):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"
+    return "text"
+
+
+def _is_missing(value: Any) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _label(item: Any, lang: str) -> str:
+    label = getattr(item, "label", None) or {}
+    return label.get(lang) or label.get("zh") or getattr(item, "key", "")
+
+
+def _number_text(value: float) -> str:
+    """Return 500000.0 as "500,000" and 0.35 as "0.35" (never "5e+05")."""
+    return f"{value:,.10g}"
+
+
+def _metric_parameters(metric: Any, lang: str) -> str:
+    """Return the method's parameters as one readable line."""
+    if metric.method == "quantile":
+        return t("export.params.bins", lang, bins=metric.bins)
+    if metric.method == "thresholds":
+        cuts = " / ".join(_number_text(cut) for cut in metric.cuts)
+        return t("export.params.cuts", lang, cuts=cuts)
+    if metric.method == "category":
+        pairs = ", ".join(
+            f"{value} → {score}" for value, score in metric.categories.items()
+        )
+        return t("export.params.categories", lang, categories=pairs, other=metric.other)
+    return t(
+        "export.params.range",
+        lang,
+        low=_number_text(metric.low),
+        high=_number_text(metric.high),
+    )
+
+
+def _gate_operator(op: str, lang: str) -> str:
+    return t(f"export.op.{op}", lang) if op in ("in", "not_in", "missing") else op
+
+
+def _gate_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _standard_sections(
+    standard: Standard, lang: str
+) -> list[tuple[str, list[str], list[tuple]]]:
+    """Return (title, headers, rows) for each section of the standard sheet."""
+
+    def h(key: str) -> str:
+        return t(f"export.standard.{key}", lang)
+
+    about = [
+        (h("name"), standard.name),
+        (h("version"), standard.version),
+        (h("tier_mode"), t(f"export.standard.tier_mode.{standard.tier_mode}", lang)),
+        (h("note"), standard.note),
+    ]
+    dimensions = [
+        (_label(dim, lang), dim.key, dim.weight) for dim in standard.dimensions
+    ]
+    metrics = [
+        (
+            _label(dim, lang),
+            _label(metric, lang),
+            metric.key,
+            metric.field,
+            metric.weight,
+            t(f"export.method.{metric.method}", lang),
+            _metric_parameters(metric, lang),
+            t(f"export.direction.{metric.direction}", lang),
+            t(f"export.missing.{metric.missing}", lang),
+        )
+        for dim, metric in standard.metrics()
+    ]
+    tiers = [
+        (tier.name, tier.color, tier.min_score, tier.share) for tier in standard.tiers
+    ]
+    gates = [
+        (
+            _label(gate, lang) or "",
+            gate.field,
+            _gate_operator(gate.op, lang),
+            _gate_value(gate.value),
+            t(f"export.action.{gate.action}", lang),
+            gate.tier,
+        )
+        for gate in standard.gates
+    ] or [(h("no_gates"),)]
+    return [
+        (h("name"), [], about),
+        (h("dimensions"), [h("dimension"), h("key"), h("weight")], dimensions),
+        (
+            h("metrics"),
+            [
+                h("dimension"),
+                h("metric"),
+                h("key"),
+                h("field"),
+                h("weight"),
+                h("method"),
+                h("parameters"),
+                h("direction"),
+                h("missing"),
+            ],
+            metrics,
+        ),
+        (h("tiers"), [h("tier"), h("color"), h("min_score"), h("share")], tiers),
+        (
+            h("gates"),
+            [h("gate"), h("field"), h("operator"), h("value"), h("action"), h("tier")],
+            gates,
+        ),
+    ]
+
+
+def _write_standard(
+    workbook: xlsxwriter.Workbook,
+    formats: _Formats,
+    name: str,
+    standard: Standard,
+    lang: str,
+) -> None:
+    """Write the standard's parameters, one section under another."""
+    worksheet = workbook.add_worksheet(name)
+    worksheet.set_column(0, 1, 18)
+    worksheet.set_column(2, 5, 14)
+    worksheet.set_column(6, 6, 40)
+    worksheet.set_column(7, 8, 16)
+    row = 0
+    for index, (title, headers, rows) in enumerate(_standard_sections(standard, lang)):
+        if index:
+            worksheet.write_string(row, 0, title, formats.title)
+            row += 1
+        for col, header in enumerate(headers):
+            worksheet.write_string(row, col, header, formats.header)
+        row += 1 if headers else 0
+        for values in rows:
+            for col, value in enumerate(values):
+                is_number = isinstance(value, (int, float)) and not isinstance(
+                    value, bool
+                )
+                if is_number:
+                    worksheet.write_number(row, col, value)
+                elif isinstance(value, str) and _COLOR.fullmatch(value):
+                    worksheet.write_string(row, col, value, formats.fill(value))
+                elif value is not None:
+                    worksheet.write_string(row, col, str(value))
+            row += 1
+        row += 1
+
+
+# --- public writers ----------------------------------------------------------
+
+
+def _open_workbook(target: Target) -> xlsxwriter.Workbook:
+    destination = str(target) if isinstance(target, (str, Path)) else target
+    # Text is only ever written with write_string, but these options make sure
+    # a stray write() could not turn text into a number, formula or link.
+    return xlsxwriter.Workbook(
+        destination,
+        {
+            "constant_memory": True,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            # A NaN score would otherwise abort the whole workbook.
+            "nan_inf_to_errors": True,
+        },
+    )
+
+
+def _target_name(target: Target) -> str:
+    if isinstance(target, (str, Path)):
+        return Path(target).name
+    return str(getattr(target, "name", "") or "")
+
+
+def write_workbook(
+    target: Target,
+    con: duckdb.DuckDBPyConnection,
+    standard: Standard,
+    prepared: PreparedData | None,
+    result: ScoredResult | None,
+    meta: ExportMeta,
+    lang: str = DEFAULT_LANG,
+    progress: Progress | None = None,
+    *,
+    rows_per_sheet: int = MAX_DATA_ROWS,
+) -> None:
+    """Write the tiered list as an .xlsx workbook.
+
+    Sheets, in order: summary; all clients; one per tier (best first); data
+    issues; the standard's parameters. A table longer than ``rows_per_sheet``
+    continues on further sheets named ``<name> (2)`` and so on.
+
+    Args:
+        target: file path, or a binary file object (e.g. ``io.BytesIO``).
+        con: connection holding the ``source`` and ``scored`` tables.
+        standard: the ``Standard`` used for scoring.
+        prepared: the ``PreparedData`` of the load (row accounting and
+            issues); may be None when unknown.
+        result: the ``ScoredResult`` of the scoring; may be None.
+        meta: dataset name, sheet, who and when, as-of date.
+        lang: language of headers, sheet names and labels.
+        progress: called with (step, rows done, rows total) while writing.
+        rows_per_sheet: data rows per sheet; Excel's limit unless testing.
+
+    Raises:
+        ExportError: nothing has been scored yet, or the file cannot be
+            written (folder missing, file open in Excel).
+    """
+    columns = _export_columns(con, standard, lang)
+    tier_counts = _tier_counts(con, standard)
+    facts = _summary_facts(standard, prepared, result, meta, lang)
+    issue_columns, issue_rows = _issue_table(prepared, lang)
+    issues_base = t("export.sheet.issues", lang)
+    workbook = _open_workbook(target)
+    formats = _Formats(workbook)
+    taken: set[str] = set()
+    tables = _SheetWriter(workbook, formats, taken, rows_per_sheet)
+    try:
+        summary = _unique_sheet_name(t("export.sheet.summary", lang), taken)
+        _write_summary(
+            workbook, formats, summary, facts, tier_counts, lang, issues_base
+        )
+        _write_client_sheets(tables, con, columns, tier_counts, lang, progress)
+        tables.write(issues_base, issue_columns, issue_rows, len(issue_rows), progress)
+        standard_sheet = _unique_sheet_name(t("export.sheet.standard", lang), taken)
+        _write_standard(workbook, formats, standard_sheet, standard, lang)
+        workbook.close()
+    except (OSError, XlsxWriterException) as error:
+        logger.exception("workbook could not be written")
+        raise ExportError("export.error.write", file=_target_name(target)) from error
+    logger.info(
+        "workbook written: %d columns, %d tiers", len(columns), len(tier_counts)
+    )
+
+
+def _write_client_sheets(
+    tables: _SheetWriter,
+    con: duckdb.DuckDBPyConnection,
+    columns: list[_Column],
+    tier_counts: list[tuple],
+    lang: str,
+    progress: Progress | None,
+) -> None:
+    """Write all clients, then one sheet per tier (best first)."""
+    has_source = _has_source(con)
+    total = sum(clients for _, _, clients in tier_counts)
+    all_sql = _select_sql(columns, has_source)
+    base = t("export.sheet.all_clients", lang)
+    tables.write(base, columns, _fetch_rows(con, all_sql, []), total, progress)
+
+    tier_sql = _select_sql(columns, has_source, tier_filter=True)
+    for tier, _, clients in tier_counts:
+        base = tier if tier is not None else t("export.sheet.unscored", lang)
+        rows = _fetch_rows(con, tier_sql, [tier])
+        tables.write(base, columns, rows, clients, progress)
+
+
+def _neutralised(column: _Column) -> str:
+    """Return the SQL of a CSV cell, text that could start a formula prefixed."""
+    if column.kind != "text":
+        return column.expression
+    value = column.expression
+    return (
+        f"CASE WHEN regexp_matches({value}, $formula_lead) "
+        f"AND NOT regexp_matches({value}, $plain_number) "
+        f"THEN '''' || {value} ELSE {value} END"
+    )
+
+
+def write_csv(
+    target: Target,
+    con: duckdb.DuckDBPyConnection,
+    standard: Standard,
+    lang: str = DEFAULT_LANG,
+) -> None:
+    """Write the tiered list as CSV: UTF-8 with BOM, the all-clients columns.
+
+    Text is written exactly as read (ids keep their leading zeros), except
+    that text which would start a spreadsheet formula (``=``, ``@``, or
+    ``+``/``-`` not followed by a plain number) gets a leading ``'``.
+
+    Args:
+        target: file path, or a binary file object.
+        con: connection holding the ``source`` and ``scored`` tables.
+        standard: the ``Standard`` used for scoring.
+        lang: language of the added column names.
+
+    Raises:
+        ExportError: nothing has been scored yet, or the file cannot be written.
+    """
+    columns = _export_columns(con, standard, lang)
+    safe = [_Column(c.header, _neutralised(c), c.kind) for c in columns]
+    sql = _select_sql(safe, _has_source(con))
+    try:
+        with tempfile.TemporaryDirectory(prefix="tiering-csv-") as folder:
+            body = Path(folder) / "body.csv"
+            con.execute(
+                f"COPY ({sql}) TO $target (FORMAT csv, HEADER true)",
+                {
+                    "target": str(body),
+                    "formula_lead": _FORMULA_LEAD,
+                    "plain_number": _PLAIN_NUMBER,
+                },
+            )
+            _copy_with_bom(body, target)
+    except OSError as error:
+        logger.exception("CSV could not be written")
+        raise ExportError("export.error.write", file=_target_name(target)) from error
+    logger.info("CSV written: %d columns", len(columns))
+
+
+def _copy_with_bom(body: Path, target: Target) -> None:
+    """Copy ``body`` to ``target`` behind a UTF-8 byte order mark."""
+    with body.open("rb") as source:
+        if isinstance(target, (str, Path)):
+            with open(target, "wb") as out:
+                out.write(b"\xef\xbb\xbf")
+                shutil.copyfileobj(source, out, length=1 << 20)
+        else:
+            target.write(b"\xef\xbb\xbf")
+            shutil.copyfileobj(source, target, length=1 << 20)
+
+
+def write_issues_workbook(
+    target: Target, prepared: Any, lang: str = DEFAULT_LANG
+) -> None:
+    """Write the data-quality report alone, as the workbook's issues sheet.
+
+    Args:
+        target: file path, or a binary file object (e.g. ``io.BytesIO``).
+        prepared: the ``PreparedData`` of a load (its ``issues``).
+        lang: language of the headers, statuses and reasons.
+
+    Raises:
+        ExportError: the file cannot be written.
+    """
+    columns, rows = _issue_table(prepared, lang)
+    workbook = _open_workbook(target)
+    tables = _SheetWriter(workbook, _Formats(workbook), set(), MAX_DATA_ROWS)
+    try:
+        tables.write(t("export.sheet.issues", lang), columns, rows, len(rows))
+        workbook.close()
+    except (OSError, XlsxWriterException) as error:
+        logger.exception("issues workbook could not be written")
+        raise ExportError("export.error.write", file=_target_name(target)) from error
