@@ -1,15 +1,20 @@
 """导入数据 Upload: read a file, check the column mapping, load and score it."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 import app_state
 from app_state import tr
+from tiering.export import write_issues_workbook
 from tiering.fields import FIELDS
-from tiering.mapping import Mapping, detect_mapping
+from tiering.mapping import Mapping, detect_mapping, find_remembered_mapping, remember_mapping
 from tiering.prepare import describe_issues
 
 UNITS = {"×1": 1.0, "×1万": 10_000.0, "×1亿": 100_000_000.0}
+DUPLICATE_POLICIES = ["latest", "first", "stop"]
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 ws = app_state.workspace()
 st.title(tr("page.upload"))
@@ -28,19 +33,31 @@ transaction_file = right.file_uploader(tr("upload.transactions"), type=["xlsx", 
 
 
 def read(uploaded, key):
-    """Read an uploaded file, offering a sheet choice for workbooks."""
-    raw = app_state.read_cached(uploaded.getvalue(), uploaded.name, None, None)
+    """Read an uploaded file, offering a sheet choice and a header-row fix."""
+    content = uploaded.getvalue()
+    raw = app_state.read_cached(content, uploaded.name, None, None)
     visible = [s.name for s in raw.sheets if not s.hidden]
     if len(raw.sheets) > 1:
         sheet = st.selectbox(tr("upload.sheet", file=uploaded.name), visible, index=visible.index(raw.sheet) if raw.sheet in visible else 0, key=f"sheet_{key}")
         if sheet != raw.sheet:
-            raw = app_state.read_cached(uploaded.getvalue(), uploaded.name, sheet, None)
+            raw = app_state.read_cached(content, uploaded.name, sheet, None)
+
+    with st.expander(tr("upload.header_preview", file=uploaded.name, row=raw.header_row)):
+        st.dataframe(app_state.head_cached(content, uploaded.name, raw.sheet))
+        header = st.number_input(tr("upload.header_row"), min_value=1, value=raw.header_row, step=1, key=f"header_{key}_{uploaded.name}_{raw.sheet}")
+    if header != raw.header_row:
+        raw = app_state.read_cached(content, uploaded.name, raw.sheet, int(header))
+    if raw.formula_columns:
+        st.warning(tr("upload.formula_columns", file=uploaded.name, columns="、".join(raw.formula_columns)))
     return raw
 
 
 def mapping_editor(raw, key):
-    """Show the detected mapping as an editable table and return the result."""
-    detected = detect_mapping(raw)
+    """Show the remembered or detected mapping as an editable table."""
+    remembered = find_remembered_mapping(raw)
+    detected = remembered.mapping if remembered else detect_mapping(raw)
+    if remembered:
+        st.info(tr("upload.mapping_remembered", name=remembered.name))
     columns = [c for c in raw.frame.columns if c != "_row"]
     unit_names = {value: name for name, value in UNITS.items()}
     table = pd.DataFrame({
@@ -59,13 +76,15 @@ def mapping_editor(raw, key):
         },
         hide_index=True, width="stretch", key=f"mapping_{key}_{raw.source_name}_{raw.sheet}",
     )
-    chosen = {row["field"]: row[tr("upload.map.column")] for _, row in edited.iterrows() if row[tr("upload.map.column")]}
+    # An emptied cell comes back as None or NaN, depending on the round trip.
+    chosen = {row["field"]: row[tr("upload.map.column")] for _, row in edited.iterrows() if pd.notna(row[tr("upload.map.column")]) and row[tr("upload.map.column")]}
     units = {row["field"]: UNITS[row[tr("upload.map.unit")]] for _, row in edited.iterrows() if row[tr("upload.map.unit")] in UNITS and UNITS[row[tr("upload.map.unit")]] != 1.0}
-    return chosen, units, detected
+    name = st.text_input(tr("upload.mapping_name"), value=remembered.name if remembered else Path(raw.source_name).stem, key=f"mapname_{key}_{raw.source_name}_{raw.sheet}")
+    return chosen, units, detected, name
 
 
 try:
-    raws = {}
+    raws, names = {}, {}
     if client_file is not None:
         raws["clients"] = read(client_file, "clients")
     if transaction_file is not None:
@@ -73,20 +92,26 @@ try:
     mappings = {}
     for key, raw in raws.items():
         with st.expander(tr("upload.mapping_title", file=raw.source_name, header=raw.header_row), expanded=True):
-            chosen, units, detected = mapping_editor(raw, key)
-            row_ids = False
+            chosen, units, detected, names[key] = mapping_editor(raw, key)
+            row_ids = detected.row_ids
             if key == "clients" and "client_id" not in chosen:
                 st.warning(tr("upload.no_id"))
-                row_ids = st.checkbox(tr("upload.row_ids"), key="row_ids")
+                row_ids = st.checkbox(tr("upload.row_ids"), value=row_ids, key="row_ids")
             mappings[key] = Mapping(columns=chosen, units=units, row_ids=row_ids, sheet=raw.sheet, header_row=raw.header_row)
             st.dataframe(raw.frame.head(20), hide_index=True)
+    if raws:
+        duplicates = st.selectbox(tr("upload.duplicates"), DUPLICATE_POLICIES, format_func=lambda policy: tr(f"upload.duplicates.{policy}"), key="duplicates")
     if raws and st.button(tr("upload.apply"), type="primary", key="apply_upload"):
         with st.spinner(tr("upload.loading")):
             app_state.load_dataset(
                 raws.get("clients"), mappings.get("clients"),
                 raws.get("transactions"), mappings.get("transactions"),
+                duplicates=duplicates,
             )
         st.success(tr("upload.loaded", rows=ws.prepared.rows_loaded, seconds=f"{ws.load_seconds:.1f}"))
+        for key, raw in raws.items():
+            remember_mapping(mappings[key], raw, names[key])
+            st.caption(tr("upload.mapping_saved", name=names[key].strip()))
 except Exception as error:
     app_state.show_error(error)
 
@@ -102,7 +127,8 @@ if ws.prepared is not None:
     if len(report.issues):
         issues = describe_issues(report.issues, app_state.lang())
         st.dataframe(issues, hide_index=True)
-        st.download_button(tr("upload.issues_download"), issues.to_csv(index=False).encode("utf-8-sig"), file_name="data_issues.csv", mime="text/csv", on_click="ignore")
+        workbook = app_state.to_bytes(write_issues_workbook, report, app_state.lang())
+        st.download_button(tr("upload.issues_download"), workbook, file_name="data_issues.xlsx", mime=XLSX_MIME, on_click="ignore", key="issues_download")
     else:
         st.success(tr("upload.no_issues"))
     if report.unmapped_columns:

@@ -200,3 +200,95 @@ HTML_AS_XLS_TEXT = (
     "<tr><td>0002</td><td>2,000</td></tr>"
     "</table></body></html>"
 )
+
+
+def zero_padded_xlsx(folder: Path) -> Path:
+    """Codes stored as numbers, shown zero-padded by their number format.
+
+    客户编号 uses ``000000`` (123 shows as 000123), 会员号 ``"C"0000`` (7 shows
+    as C0007); row 3 has an id typed as text; 金额 uses ``000000`` too but is
+    not a code, so it stays as typed.
+    """
+    path = folder / "补零.xlsx"
+    book = xlsxwriter.Workbook(path)
+    zeros = book.add_format({"num_format": "000000"})
+    prefixed = book.add_format({"num_format": '"C"0000'})
+    sheet = book.add_worksheet("名单")
+    sheet.write_row(0, 0, ["客户编号", "会员号", "累计金额"])
+    sheet.write_number(1, 0, 123, zeros)
+    sheet.write_number(1, 1, 7, prefixed)
+    sheet.write_number(1, 2, 5, zeros)
+    sheet.write_string(2, 0, "000456")
+    sheet.write_number(2, 1, 12345, prefixed)
+    sheet.write_number(2, 2, 6)
+    sheet.write_number(3, 0, 1234567, zeros)
+    sheet.write_number(3, 1, 8)
+    sheet.write_number(3, 2, 7, zeros)
+    book.close()
+    return path
+
+
+def unsaved_formulas_xlsx(folder: Path, id_formulas: bool = False) -> Path:
+    """A workbook written by a program that stores formulas but no results.
+
+    Columns 客户编号, 累计金额, 翻倍金额 (=B*2, never calculated); three
+    clients on rows 2-4. With ``id_formulas`` the ids are formulas too.
+    """
+    import openpyxl
+
+    path = folder / "公式.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "客户"
+    sheet.append(["客户编号", "累计金额", "翻倍金额"])
+    for row in range(2, 5):
+        client_id = f'="K"&ROW()' if id_formulas else f"K{row}"
+        sheet.append([client_id, row * 10, f"=B{row}*2"])
+    book.save(path)
+    return path
+
+
+# A note written between data rows (row 4) and a notes block at the bottom
+# (row 7) followed by a grid that is not clients (rows 8-9).
+MID_NOTE_TEXT = (
+    "客户编号,客户姓名,累计金额\n"
+    "001,张一,10\n"  # row 2
+    "002,李二,20\n"  # row 3
+    "备注：以下为二月新增客户\n"  # row 4: a stray note
+    "003,王三,30\n"  # row 5
+    "合计,,60\n"  # row 6
+    "说明：金额单位为元\n"  # row 7: the notes block starts
+    "等级,最低分\n"  # row 8
+    "钻石,80\n"  # row 9
+)
+
+LATIN1_TEXT = (
+    "client_id;name;city;amount\n"
+    "D01;Müller;Köln;1200\n"
+    "D02;Café Noir;Paris;300\n"
+    "D03;José;Sevilla;45\n"
+)
+
+# GB18030 accepts these bytes too (ü, é followed by letters), yielding rare
+# characters: only the verdict on the text can tell.
+LATIN1_GB_VALID_TEXT = (
+    "client_id;name;amount\nD01;Müller;1200\nD02;Cafés;300\nD03;Jürgen;45\n"
+)
+
+CLIENT_TABLE_TEXT = (
+    "客户编号,客户姓名\n"
+    "A1,张一\n"  # row 2
+    "A2,李二\n"  # row 3
+)
+
+# Transactions for A1 and A2, and three rows for clients not in the table.
+ORPHAN_TRANSACTIONS_TEXT = (
+    "客户编号,交易日期,交易金额\n"
+    "A1,2024-01-05,100\n"  # row 2
+    "B9,2024-01-06,200\n"  # row 3: unknown
+    "A2,2024-02-01,300\n"  # row 4
+    ",2024-02-02,50\n"  # row 5: no id
+    "B9,2024-02-03,70\n"  # row 6: unknown
+    "C7,2024-03-01,80\n"  # row 7: unknown
+    "A1,2024-03-02,10\n"  # row 8
+)

@@ -10,9 +10,9 @@ import fixtures_messy as fx
 import pandas as pd
 import pytest
 
-from tiering.errors import InputFileError
+from tiering.errors import InputFileError, TieringError
 from tiering.i18n import describe_error
-from tiering.ingest import list_sheets, read_table, unique_headers
+from tiering.ingest import head_rows, list_sheets, read_table, unique_headers
 
 REAL = Path(
     os.environ.get("TIERING_REAL_DATA")
@@ -391,3 +391,176 @@ def test_real_legacy_xls_title_row_then_header():
     assert table.header_row == 2
     assert table.columns[:2] == ["企业名称", "会员账号"]
     assert len(table.frame) == 0
+
+
+# --- gaps closed: one-line files, stray notes, encodings, formats, formulas ---
+
+
+def test_one_line_text_file_is_a_header_without_data_rows():
+    table = read_table(b"client_id,amount", filename="one.csv")
+
+    assert table.columns == ["client_id", "amount"]
+    assert table.data_rows == 0
+
+
+def test_note_between_data_rows_is_excluded_and_data_after_it_kept(tmp_path):
+    table = read_table(fx.text_csv(tmp_path, "notes.csv", fx.MID_NOTE_TEXT))
+
+    assert _column(table, "客户编号") == ["001", "002", "003"]
+    assert table.frame["_row"].tolist() == [2, 3, 5]
+    assert [(s.row, s.reason_key.rsplit(".", 1)[1]) for s in table.skipped] == [
+        (4, "note_row"),
+        (6, "total_row"),
+        (7, "note_row"),
+        (8, "note_row"),
+        (9, "note_row"),
+    ]
+    assert table.data_rows == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        (fx.LATIN1_TEXT, ["Müller", "Café Noir", "José"]),
+        (fx.LATIN1_GB_VALID_TEXT, ["Müller", "Cafés", "Jürgen"]),
+    ],
+)
+def test_latin1_csv_is_not_read_as_chinese(tmp_path, text, names):
+    path = fx.text_csv(tmp_path, "latin.csv", text, "latin-1")
+
+    table = read_table(path)
+
+    assert table.encoding == "cp1252"
+    assert _column(table, "name") == names
+
+
+def test_gbk_file_is_still_read_as_gb18030_after_the_latin_check(tmp_path):
+    path = fx.text_csv(tmp_path, "gbk.csv", fx.GBK_TEXT[:300], "gbk")
+
+    assert read_table(path).encoding == "gb18030"
+
+
+def test_codes_stored_as_numbers_come_out_as_their_format_shows(tmp_path):
+    table = read_table(fx.zero_padded_xlsx(tmp_path))
+
+    assert _column(table, "客户编号") == ["000123", "000456", "1234567"]
+    assert _column(table, "会员号") == ["C0007", "C12345", "8"]
+    assert _column(table, "累计金额") == ["5", "6", "7"]
+
+
+def test_formulas_without_saved_values_are_named(tmp_path):
+    table = read_table(fx.unsaved_formulas_xlsx(tmp_path))
+
+    assert table.formula_columns == ("翻倍金额",)
+    assert _column(table, "翻倍金额") == [None, None, None]
+    assert _column(table, "客户编号") == ["K2", "K3", "K4"]
+
+
+def test_workbook_without_formulas_names_no_formula_columns(workbook):
+    assert workbook.formula_columns == ()
+
+
+def test_head_rows_show_the_sheet_before_the_header_cut(tmp_path):
+    head = head_rows(fx.title_totals_xlsx(tmp_path), count=5)
+
+    assert head.index.tolist() == [1, 2, 3, 4, 5]
+    assert head.loc[1, "A"] == "2024年3月客户名单"
+    assert head.loc[4].tolist()[:2] == ["客户编号", "客户姓名"]
+    assert head.loc[5, "A"] == "00123"
+
+
+def test_head_rows_of_a_text_file_are_its_lines(tmp_path):
+    head = head_rows(fx.text_csv(tmp_path, "t.csv", "标题\n客户编号,金额\n001,5\n"))
+
+    assert head.index.tolist() == [1, 2, 3]
+    assert head.loc[2].tolist() == ["客户编号", "金额"]
+
+
+# --- every refusal is one sentence in each language ---------------------------
+
+
+def _refusal(call):
+    with pytest.raises(TieringError) as caught:
+        call()
+    return describe_error(caught.value, "zh"), describe_error(caught.value, "en")
+
+
+def _empty_workbook(folder):
+    import xlsxwriter
+
+    path = folder / "empty.xlsx"
+    book = xlsxwriter.Workbook(path)
+    book.add_worksheet("Sheet1")
+    book.add_worksheet("Sheet2")
+    book.close()
+    return path
+
+
+def _no_id_load(folder):
+    import duckdb
+
+    from tiering.mapping import detect_mapping
+    from tiering.prepare import load_clients
+
+    raw = read_table(fx.text_csv(folder, "noid.csv", "姓名,金额\n张一,5\n"))
+    load_clients(duckdb.connect(), raw, detect_mapping(raw))
+
+
+REFUSALS = {
+    "password": (
+        lambda folder: read_table(fx.fake_encrypted_workbook(folder)),
+        "文件「加密.xlsx」设置了打开密码，无法读取。请在 Excel 中取消密码"
+        "（文件 → 信息 → 保护工作簿）后重新上传。",
+        "The file '加密.xlsx' is password-protected and cannot be read. Remove "
+        "the password in Excel (File → Info → Protect Workbook) and upload it again.",
+    ),
+    "corrupt": (
+        lambda folder: read_table(b"PK\x03\x04 broken", filename="损坏.xlsx"),
+        "文件「损坏.xlsx」不是可读取的表格，或已损坏。"
+        "请用 Excel 打开后另存为 .xlsx 或 CSV，再重新上传。",
+        "The file '损坏.xlsx' is not a readable spreadsheet, or it is damaged. "
+        "Open it in Excel, save it as .xlsx or CSV, and upload it again.",
+    ),
+    "empty": (
+        lambda folder: read_table(b"", filename="空.csv"),
+        "文件「空.csv」是空的。请确认导出时选中了数据，然后重新上传。",
+        "The file '空.csv' is empty. Check that the export included the data "
+        "and upload it again.",
+    ),
+    "no data": (
+        lambda folder: read_table(_empty_workbook(folder)),
+        "文件「empty.xlsx」的工作表里没有数据。请确认选择了正确的文件后重新上传。",
+        "The file 'empty.xlsx' has no data on any sheet. Check that you chose "
+        "the right file and upload it again.",
+    ),
+    "size": (
+        lambda folder: read_table(
+            fx.text_csv(folder, "big.csv", "id\n" + "1\n" * 600_000)
+        ),
+        "文件「big.csv」有 1.1 MB，超过了 1 MB 的上限。请拆分文件或删去不需要的列后重新上传。",
+        "The file 'big.csv' is 1.1 MB, over the 1 MB limit. Split it or remove "
+        "unneeded columns and upload it again.",
+    ),
+    "rows": (
+        lambda folder: read_table(fx.text_csv(folder, "rows.csv", "id\n" + "1\n" * 11)),
+        "文件「rows.csv」有 11 行数据，超过了 10 行的上限。请拆分后分批上传。",
+        "The file 'rows.csv' has 11 data rows, over the limit of 10. Split it and "
+        "upload the parts one by one.",
+    ),
+    "no id": (
+        _no_id_load,
+        "文件「noid.csv」中没有对应“客户编号”的列。请在列对应中指定客户编号列，"
+        "或选择“用行号作为客户编号”。",
+        "No column of 'noid.csv' is mapped to the client ID. Map a column to the "
+        "client ID, or choose to use row numbers as client IDs.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_refusal_is_one_clear_sentence_in_each_language(tmp_path, monkeypatch, case):
+    monkeypatch.setenv("TIERING_MAX_UPLOAD_MB", "1")
+    monkeypatch.setenv("TIERING_MAX_ROWS", "10")
+    call, zh, en = REFUSALS[case]
+
+    assert _refusal(lambda: call(tmp_path)) == (zh, en)

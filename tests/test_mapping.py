@@ -139,3 +139,62 @@ def test_broken_mapping_file_is_refused(tmp_path):
         load_mapping(path)
 
     assert caught.value.key == "error.mapping.file"
+
+
+# --- remembered mappings ------------------------------------------------------
+
+
+def test_remembered_mapping_is_found_for_a_file_with_the_same_headers(
+    tmp_path, tmp_data_dir
+):
+    from tiering.mapping import find_remembered_mapping, remember_mapping
+
+    first = _table(tmp_path, "编号,金额 (万元),备注\nA1,5,x\n")
+    mapping = Mapping(columns={"client_id": "编号"}, units={}, header_row=1)
+    path = remember_mapping(mapping, first, "  CRM 月度导出 ")
+    next_month = read_table("编号,金额 (万元),备注\nB2,7,y\n".encode(), filename="n.csv")
+
+    found = find_remembered_mapping(next_month)
+
+    assert path.parent == tmp_data_dir / "mappings"
+    assert found.name == "CRM 月度导出"
+    assert found.mapping == mapping
+    assert load_mapping(path) == mapping  # the CLI's --mapping reads it too
+
+
+def test_no_remembered_mapping_for_other_headers(tmp_path, tmp_data_dir):
+    from tiering.mapping import find_remembered_mapping, remember_mapping
+
+    remember_mapping(
+        Mapping(columns={"client_id": "编号"}), _table(tmp_path, "编号,金额\nA,1\n"), "a"
+    )
+
+    assert find_remembered_mapping(_table(tmp_path, "编号,金额,日期\nA,1,2\n")) is None
+
+
+def test_unreadable_remembered_mapping_is_ignored(tmp_path, tmp_data_dir):
+    from tiering.mapping import find_remembered_mapping, headers_key
+
+    raw = _table(tmp_path, "编号,金额\nA,1\n")
+    (tmp_data_dir / "mappings").mkdir()
+    (tmp_data_dir / "mappings" / f"{headers_key(raw.columns)}.json").write_text("{")
+
+    assert find_remembered_mapping(raw) is None
+
+
+def test_remembering_needs_a_name(tmp_path, tmp_data_dir):
+    from tiering.mapping import remember_mapping
+
+    with pytest.raises(MappingError) as caught:
+        remember_mapping(Mapping(), _table(tmp_path, "编号\nA\n"), "  ")
+
+    assert describe_error(caught.value, "en") == (
+        "Give the mapping to be saved a name, such as 'CRM monthly export'."
+    )
+
+
+def test_duplicate_headers_are_both_offered_for_mapping(tmp_path):
+    raw = _table(tmp_path, "客户编号,金额,金额\nA,1,2\n")
+
+    assert raw.columns == ["客户编号", "金额", "金额_2"]
+    assert detect_mapping(raw).columns["amount"] == "金额"

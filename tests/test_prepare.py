@@ -456,3 +456,166 @@ def test_real_filing_form_rows_without_codes_are_rejected(duckdb_con):
     assert prepared.mapping.columns["client_id"] == "客户代号"
     assert prepared.rows_loaded == 0
     assert prepared.rows_rejected == prepared.rows_in_file - prepared.rows_excluded
+
+
+# --- gaps closed: orphan transactions, capped conversions, formulas ----------
+
+
+def _csv(folder, name, text):
+    return read_table(fx.text_csv(folder, name, text))
+
+
+def test_transactions_for_clients_not_in_the_table_are_listed(duckdb_con, tmp_path):
+    clients = _csv(tmp_path, "clients.csv", fx.CLIENT_TABLE_TEXT)
+    transactions = _csv(tmp_path, "tx.csv", fx.ORPHAN_TRANSACTIONS_TEXT)
+
+    prepared = load_clients(
+        duckdb_con,
+        clients,
+        detect_mapping(clients),
+        transactions=transactions,
+        transaction_mapping=detect_mapping(transactions),
+    )
+
+    _assert_rows_add_up(prepared)
+    tx = prepared.issues[prepared.issues["file"] == "transactions"]
+    assert list(zip(tx["row"], tx["value"], tx["status"], tx["reason_key"])) == [
+        (3, "B9", "excluded", "ingest.reason.unknown_client"),
+        (5, None, "rejected", "ingest.reason.missing_id"),
+        (6, "B9", "excluded", "ingest.reason.unknown_client"),
+        (7, "C7", "excluded", "ingest.reason.unknown_client"),
+    ]
+    assert _column(duckdb_con, "amount") == [110.0, 300.0]
+    assert describe_issues(tx.head(1), "zh").iloc[0, -1] == (
+        "交易表第 3 行的客户编号「B9」不在客户表中，未计入任何客户。"
+        "请核对编号，或把该客户补进客户表后重新上传。"
+    )
+
+
+def test_coerced_values_are_capped_per_column_with_a_count_line(duckdb_con, tmp_path):
+    lines = ["客户编号,累计金额"] + [f"C{i:04d},{i}万" for i in range(1, 1006)]
+    path = fx.text_csv(tmp_path, "many.csv", "\n".join(lines) + "\n")
+
+    prepared = _load(duckdb_con, path)
+
+    coerced = prepared.issues[prepared.issues["status"] == "coerced"]
+    assert len(coerced) == 1001
+    last = coerced.iloc[-1]
+    assert (last["row"], last["reason_key"], last["detail"]) == (
+        1002,
+        "ingest.reason.coerced_more",
+        "5",
+    )
+    assert describe_issues(coerced.tail(1), "en").iloc[0, -1] == (
+        "Column '累计金额': 5 more values from row 1002 on were converted the same "
+        "way and are not listed one by one."
+    )
+    assert prepared.rows_loaded == 1005
+
+
+def test_flagged_values_are_never_capped(duckdb_con, tmp_path, monkeypatch):
+    monkeypatch.setattr("tiering.prepare.COERCED_LIMIT", 2)
+    lines = ["客户编号,累计金额"] + [f"C{i},abc" for i in range(5)]
+    lines += [f"D{i},{i}万" for i in range(5)]
+    path = fx.text_csv(tmp_path, "flags.csv", "\n".join(lines) + "\n")
+
+    prepared = _load(duckdb_con, path)
+
+    assert len(_issues(prepared, "flagged")) == 5
+    assert len(_issues(prepared, "coerced")) == 3
+
+
+def test_formula_columns_without_values_are_flagged(duckdb_con, tmp_path):
+    prepared = _load(duckdb_con, fx.unsaved_formulas_xlsx(tmp_path))
+
+    flagged = prepared.issues[prepared.issues["status"] == "flagged"]
+    assert list(zip(flagged["row"], flagged["column"])) == [(1, "翻倍金额")]
+    assert describe_issues(flagged, "zh").iloc[0, -1] == (
+        "工作表「客户」的「翻倍金额」列是公式，但文件没有保存计算结果，读出来是空的。"
+        "请用 Excel 打开文件、保存后重新上传。"
+    )
+    assert prepared.rows_loaded == 3
+
+
+def test_client_id_column_of_unsaved_formulas_is_refused(duckdb_con, tmp_path):
+    raw = read_table(fx.unsaved_formulas_xlsx(tmp_path, id_formulas=True))
+
+    with pytest.raises(MappingError) as caught:
+        load_clients(duckdb_con, raw, detect_mapping(raw))
+
+    assert describe_error(caught.value, "zh") == (
+        "文件「公式.xlsx」工作表「客户」的客户编号列「客户编号」全是公式，且没有保存计算结果。"
+        "请用 Excel 打开文件、保存后重新上传，或把该列另存为数值。"
+    )
+    assert describe_error(caught.value, "en") == (
+        "The client ID column '客户编号' on sheet '客户' of '公式.xlsx' holds only "
+        "formulas whose results were never saved. Open the file in Excel, save it "
+        "and upload it again, or paste the column as values."
+    )
+
+
+def test_zero_padded_codes_load_as_shown(duckdb_con, tmp_path):
+    _load(duckdb_con, fx.zero_padded_xlsx(tmp_path))
+
+    assert _column(duckdb_con, "client_id") == ["000123", "000456", "1234567"]
+
+
+@pytest.mark.parametrize(
+    ("make", "counts"),
+    [
+        (lambda folder: fx.title_totals_xlsx(folder), (9, 6, 3, 0)),
+        (lambda folder: fx.zero_padded_xlsx(folder), (3, 3, 0, 0)),
+        (lambda folder: fx.unsaved_formulas_xlsx(folder), (3, 3, 0, 0)),
+        (lambda folder: fx.values_csv(folder), (16, 16, 0, 0)),
+        (
+            lambda folder: fx.text_csv(folder, "n.csv", fx.MID_NOTE_TEXT),
+            (8, 3, 5, 0),
+        ),
+        (
+            lambda folder: fx.text_csv(folder, "d.csv", fx.DUPLICATES_TEXT),
+            (7, 3, 2, 2),
+        ),
+        (
+            lambda folder: fx.text_csv(folder, "l.csv", fx.LATIN1_TEXT, "latin-1"),
+            (3, 3, 0, 0),
+        ),
+        (
+            lambda folder: fx.text_csv(folder, "g.csv", fx.GBK_TEXT, "gbk"),
+            (400, 400, 0, 0),
+        ),
+        (
+            lambda folder: fx.text_csv(folder, "x.xls", fx.HTML_AS_XLS_TEXT),
+            (2, 2, 0, 0),
+        ),
+    ],
+)
+def test_every_data_row_is_scored_excluded_or_rejected(
+    duckdb_con, tmp_path, make, counts
+):
+    prepared = _load(duckdb_con, make(tmp_path), shape="clients")
+
+    assert (
+        prepared.rows_in_file,
+        prepared.rows_loaded,
+        prepared.rows_excluded,
+        prepared.rows_rejected,
+    ) == counts
+
+
+def test_issues_workbook_holds_the_report_sheet(duckdb_con, tmp_path):
+    import io
+
+    import openpyxl
+
+    from tiering.export import write_issues_workbook
+
+    prepared = _load(duckdb_con, fx.title_totals_xlsx(tmp_path))
+    buffer = io.BytesIO()
+
+    write_issues_workbook(buffer, prepared, "zh")
+
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert sheet.title == "数据问题"
+    assert rows[0] == ("行号", "列", "值", "处理", "原因")
+    assert [row[0] for row in rows[1:]] == [9, 11, 12, 13]

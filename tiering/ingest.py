@@ -10,13 +10,20 @@ The steps:
    a ``<table>`` an HTML export, anything else delimited text.
 3. Workbooks are read with python-calamine; every cell becomes the text Excel
    shows for it in General format (``123`` not ``123.0``, dates as ISO text).
-   Text is decoded strictly as UTF-8, then GB18030, then by charset-normalizer;
+   For .xlsx, what calamine does not expose is read from the sheet's XML
+   (``tiering.sheetxml``) only when needed: zero-padding number formats of
+   code columns holding numbers (``000123``), and formulas without saved
+   values when a named column comes out empty.
+   Text is decoded strictly as UTF-8, then GB18030 if the result reads as
+   Chinese, else by charset-normalizer's verdict (Latin-1/cp1252 exports);
    the delimiter is chosen by how consistently it splits the first lines; the
    body is parsed by pyarrow with every column as text.
 4. The header is the first row that looks like one (mostly filled, mostly
    words rather than numbers), unless the caller names it.
 5. Blank rows and totals/notes rows below the header are taken out and listed
-   in ``RawTable.skipped``, so no row disappears without a reason.
+   in ``RawTable.skipped``, so no row disappears without a reason. A notes
+   block at the bottom ends the table; a lone note between data rows is
+   only that row.
 
 Every value stays text exactly as typed; parsing numbers and dates is the job
 of ``tiering.prepare``.
@@ -25,6 +32,7 @@ of ``tiering.prepare``.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -43,7 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from tiering import config
+from tiering import config, sheetxml
 from tiering.errors import InputFileError
 
 logger = logging.getLogger(__name__)
@@ -108,7 +116,9 @@ class RawTable:
     ``frame`` holds every value as typed (pandas ``str`` dtype, missing for an
     empty cell) and the integer column ``_row``, the row number Excel or a
     text editor shows (header counted). ``imprecise_cells`` lists (row,
-    column) of whole numbers stored with more digits than Excel keeps.
+    column) of whole numbers stored with more digits than Excel keeps;
+    ``formula_columns`` the columns holding formulas whose values were never
+    saved (read as empty).
     """
 
     frame: pd.DataFrame
@@ -123,6 +133,7 @@ class RawTable:
     empty_columns: tuple[str, ...] = ()
     imprecise_cells: tuple[tuple[int, str], ...] = ()
     truncated: bool = False
+    formula_columns: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -221,6 +232,60 @@ def list_sheets(source: Source, filename: str | None = None) -> tuple[SheetInfo,
         return tuple(info for info, _ in _open_sheets(data, name))
     table = read_table(data, name)
     return table.sheets
+
+
+def head_rows(
+    source: Source,
+    filename: str | None = None,
+    sheet: str | None = None,
+    count: int = 12,
+) -> pd.DataFrame:
+    """The first rows of a sheet as the user sees them, before any header cut.
+
+    For the header-row correction: the user finds the row of column names
+    by its number.
+
+    Args:
+        source: a path, the file's bytes, or an open binary file.
+        filename: the name shown to the user.
+        sheet: the sheet (default: as ``read_table`` chooses).
+        count: how many rows to show.
+
+    Returns:
+        A frame indexed by row number (1-based), columns named A, B, C…,
+        every cell as text (None when empty).
+
+    Raises:
+        InputFileError: as for ``read_table``.
+    """
+    data, name = _read_bytes(source, filename)
+    kind = _sniff_format(data, name)
+    if kind in ("xlsx", "xls"):
+        _, loaded = _choose_sheet(_open_sheets(data, name), name, sheet)
+        grid = _grid_from_cells(loaded.to_python(skip_empty_area=False, nrows=count))
+        rows = [grid.row(index) for index in range(grid.height)]
+    elif kind == "html":
+        parser = _TableParser()
+        parser.feed(_decode(data, name)[1])
+        rows = parser.rows[:count]
+    else:
+        lines = _sample_lines(_decode(data, name)[1])
+        delimiter = _detect_delimiter(lines)
+        rows = [
+            [cell if cell.strip() else None for cell in _split_line(line, delimiter)]
+            for line in lines[:count]
+        ]
+        while rows and not any(rows[-1]):  # the line break that ends the file
+            rows.pop()
+
+    width = max((len(row) for row in rows), default=0)
+    frame = pd.DataFrame(
+        [list(row) + [None] * (width - len(row)) for row in rows],
+        columns=[_column_letter(index) for index in range(width)],
+        dtype=object,
+    )
+    frame.index = range(1, len(frame) + 1)
+    return frame
 
 
 # --- bytes and format ---------------------------------------------------------
@@ -352,11 +417,17 @@ def _read_workbook(
     cells = loaded.to_python(skip_empty_area=False, nrows=nrows)
     grid = _grid_from_cells(cells)
     grid.merged = [tuple(pair) for pair in (loaded.merged_cell_ranges or [])]
+    header_index = _pick_header(
+        grid.head(), grid.is_text, header_row, name, grid.merged, grid.height
+    )
+    formula_cols: dict[int, list[int]] = {}
+    if kind == "xlsx":
+        formula_cols = _check_sheet_xml(data, info.name, grid, cells, header_index)
 
-    return _table_from_grid(
+    table = _table_from_grid(
         grid,
         name,
-        header_row,
+        header_index + 1,
         max_rows,
         sheet=info.name,
         sheets=tuple(i for i, _ in sheets),
@@ -364,6 +435,129 @@ def _read_workbook(
         delimiter=None,
         file_format=kind,
     )
+    return _with_formula_columns(table, grid, header_index, formula_cols)
+
+
+def _check_sheet_xml(
+    data: bytes,
+    sheet: str,
+    grid: _Grid,
+    cells: list[list[object]],
+    header_index: int,
+) -> dict[int, list[int]]:
+    """Pad zero-formatted codes and find formulas without saved values.
+
+    The sheet's XML is read only when needed: an id-like column holds
+    numbers and the workbook has a zero-padding format, or a named column
+    is empty in every data row (formulas never calculated look like that).
+
+    Returns:
+        0-based column → 0-based rows below the header of its formula cells
+        without a value.
+    """
+    id_columns = _id_like_columns(grid, header_index, cells)
+    empty_columns = _empty_named_columns(grid, header_index)
+    if not id_columns and not empty_columns:
+        return {}
+    archive = sheetxml.open_archive(data)
+    if archive is None:
+        return {}
+
+    styles = sheetxml.padded_styles(archive) if id_columns else {}
+    if not styles and not empty_columns:
+        return {}
+    xml = sheetxml.sheet_part(archive, sheet)
+    if xml is None:
+        return {}
+    if styles:
+        _pad_codes(grid, xml, styles, id_columns, header_index)
+    if not empty_columns:
+        return {}
+    found = sheetxml.formulas_without_values(xml)
+    return {
+        column: [row for row in rows if row > header_index]
+        for column, rows in found.items()
+        if any(row > header_index for row in rows)
+    }
+
+
+# Headers of codes that may be stored as numbers: the id-kind fields and
+# words any code column carries (编号, 代码, 号码, 卡号, 账号).
+_CODE_HEADER = re.compile(r"编号|代码|代号|号码|卡号|账号|工号|证号|code|no\.?$", re.I)
+
+
+def _id_like_columns(
+    grid: _Grid, header_index: int, cells: list[list[object]]
+) -> set[int]:
+    """Columns whose header names a code and that hold number cells."""
+    from tiering.fields import FIELD_BY_KEY, field_for_header
+
+    found = set()
+    for index, header in enumerate(grid.row(header_index)):
+        if header is None:
+            continue
+        key = field_for_header(header)
+        is_code = (key is not None and FIELD_BY_KEY[key].kind == "id") or bool(
+            _CODE_HEADER.search(header)
+        )
+        if is_code and any(
+            type(row[index]) is float
+            for row in cells[header_index + 1 :]
+            if index < len(row)
+        ):
+            found.add(index)
+    return found
+
+
+def _empty_named_columns(grid: _Grid, header_index: int) -> set[int]:
+    """Columns with a header and no value in any row below it."""
+    if grid.height <= header_index + 1:
+        return set()
+    return {
+        index
+        for index, column in enumerate(grid.columns)
+        if column[header_index] is not None
+        and all(value is None for value in column[header_index + 1 :])
+    }
+
+
+def _pad_codes(
+    grid: _Grid,
+    xml: bytes,
+    styles: dict[int, sheetxml.PaddedFormat],
+    columns: set[int],
+    header_index: int,
+) -> None:
+    """Show whole numbers in zero-padding formats as Excel does (000123)."""
+    padded = 0
+    for (row, col), style in sheetxml.styled_cells(xml, set(styles), columns).items():
+        if row <= header_index or row >= grid.height or col >= len(grid.columns):
+            continue
+        text = grid.columns[col][row]
+        if text is not None and text.isdigit():
+            grid.columns[col][row] = styles[style].apply(text)
+            padded += 1
+    logger.info("%d codes padded with zeros as their number format shows", padded)
+
+
+def _with_formula_columns(
+    table: RawTable,
+    grid: _Grid,
+    header_index: int,
+    formula_cols: dict[int, list[int]],
+) -> RawTable:
+    """Name the table's columns whose formulas have no saved values."""
+    if not formula_cols:
+        return table
+    headers = _header_texts(grid, header_index)
+    names = unique_headers(headers + [None] * (len(grid.columns) - len(headers)))
+    columns = tuple(
+        names[index]
+        for index in sorted(formula_cols)
+        if index < len(names) and names[index] in table.columns
+    )
+    logger.warning("%d columns have formulas without saved values", len(columns))
+    return dataclasses.replace(table, formula_columns=columns)
 
 
 def _grid_from_cells(cells: list[list[object]]) -> _Grid:
@@ -859,17 +1053,55 @@ def _classify_rows(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     total = total.to_numpy(zero_copy_only=False)
     note = note.to_numpy(zero_copy_only=False)
 
-    # A notes row ends the table: what follows it (the 客户分级标准 grid under
-    # a 说明 line, say) is part of the notes, not clients. A note written in
-    # the middle of the data would cut it short, so the cut is reported row
-    # by row; no export seen so far puts notes anywhere but at the bottom.
+    # A notes block at the bottom ends the table: what follows it (the
+    # 客户分级标准 grid under a 说明 line, say) is notes, not clients. A single
+    # note between data rows is only that row.
     if note.any():
-        note[int(np.flatnonzero(note)[0]) :] = True
+        end = _notes_block_start(table, note, blank | total)
+        if end is not None:
+            note[end:] = True
     reasons = np.full(count, "", dtype=object)
     reasons[note] = REASON_NOTE
     reasons[total] = REASON_TOTAL
     reasons[blank] = REASON_BLANK
     return ~(blank | total | note), reasons
+
+
+def _notes_block_start(
+    table: pa.Table, note: np.ndarray, other_skipped: np.ndarray
+) -> int | None:
+    """Index of the first note row that starts the closing notes block.
+
+    A note row is taken as a stray line inside the data when the next row
+    that is not blank, a total or a note fills the same columns as the data
+    row just before the note (at least two, 80 % of them, the first one
+    included); otherwise the table ends there.
+    """
+    data = ~(note | other_skipped)
+    for index in np.flatnonzero(note):
+        before = np.flatnonzero(data[:index])
+        after = np.flatnonzero(data[index + 1 :])
+        if not len(before) or not len(after):
+            return int(index)
+        previous = _filled_columns(table, int(before[-1]))
+        following = _filled_columns(table, int(index + 1 + after[0]))
+        shared = len(previous & following)
+        # A row of one cell (a template's serial number) tells too little.
+        if len(previous) < 2 or min(previous) not in following:
+            return int(index)
+        if shared < 0.8 * len(previous):
+            return int(index)
+    return None
+
+
+def _filled_columns(table: pa.Table, index: int) -> set[int]:
+    """Positions of the cells of a row holding more than blank space."""
+    filled = set()
+    for position, column in enumerate(table.columns):
+        value = column[index].as_py()
+        if value is not None and value.strip():
+            filled.add(position)
+    return filled
 
 
 def _first_filled_label(table: pa.Table, index: int) -> str | None:
@@ -906,8 +1138,10 @@ def _text_sheet_name(name: str) -> str:
 def _decode(data: bytes, name: str) -> tuple[str, str]:
     """Return (encoding, text): BOM, then strict UTF-8, GB18030, then detection.
 
-    charset-normalizer is tried last because on a short Chinese sample it often
-    guesses a wrong Asian code page, while strict decoding never lies.
+    charset-normalizer is not asked first because on a short Chinese sample it
+    often guesses a wrong Asian code page, while strict decoding never lies.
+    GB18030 accepts most byte strings, though, so its text is kept only when
+    it reads as Chinese; Latin-1/cp1252 files (Müller, Café) go to detection.
     """
     for bom, encoding in BOMS.items():
         if data.startswith(bom):
@@ -916,21 +1150,64 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
             except UnicodeDecodeError as error:
                 raise InputFileError("error.file.encoding", file=name) from error
 
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return encoding, data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    try:
+        return "utf-8", data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+        if _reads_as_chinese(text):
+            return "gb18030", text
+        gb_text = text
+    except UnicodeDecodeError:
+        gb_text = None
 
+    encoding = _detected_encoding(data)
+    if encoding is None:
+        if gb_text is not None:
+            return "gb18030", gb_text
+        raise InputFileError("error.file.encoding", file=name)
+    try:
+        return encoding, data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise InputFileError("error.file.encoding", file=name) from error
+
+
+def _reads_as_chinese(text: str) -> bool:
+    """True when most non-ASCII characters are common (GB2312) characters.
+
+    Chinese text saved as GBK uses GB2312 characters almost only; Latin-1
+    bytes read as GB18030 become rare characters outside it (ü followed by
+    a letter lands in GBK's extension area).
+    """
+    sample = Counter(char for char in text[:200_000] if ord(char) > 127)
+    total = sum(sample.values())
+    if not total:
+        return True
+    common = 0
+    for char, count in sample.items():
+        try:
+            char.encode("gb2312")
+            common += count
+        except UnicodeEncodeError:
+            continue
+    return common >= 0.5 * total
+
+
+def _detected_encoding(data: bytes) -> str | None:
+    """charset-normalizer's verdict; cp1252 when it decodes the same."""
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:1_000_000]).best()
     if best is None:
-        raise InputFileError("error.file.encoding", file=name)
-    try:
-        return best.encoding, data.decode(best.encoding)
-    except (UnicodeDecodeError, LookupError) as error:
-        raise InputFileError("error.file.encoding", file=name) from error
+        return None
+    if best.encoding.lower().replace("-", "").startswith(("gb", "gbk", "hz")):
+        return "gb18030"
+    # Several single-byte code pages decode these bytes alike; the Western
+    # one is the usual origin of an export, so it is the name reported.
+    if "cp1252" in best.could_be_from_charset:
+        return "cp1252"
+    return best.encoding
 
 
 def _sample_lines(text: str) -> list[str]:
@@ -1033,6 +1310,9 @@ def _body_after(text: str, header_index: int, delimiter: str) -> bytes:
         # pyarrow has no regex delimiter: turn runs of blanks into one tab.
         body = re.sub(r"(?m)^[ \t]+|[ \t]+(?=\r?$)", "", body)
         body = re.sub(r"[ \t]+", "\t", body)
+    if not body.endswith("\n"):
+        # pyarrow cannot skip a header line that has no line end after it.
+        body += "\n"
     return body.encode("utf-8")
 
 

@@ -2,11 +2,15 @@
 
 ``detect_mapping`` proposes a mapping from the headers (Chinese and English
 synonyms in ``tiering.fields``); the user corrects it on the upload page and
-it can be saved as JSON and applied again to the next month's export.
+it can be saved as JSON and applied again to the next month's export, or
+remembered by name (``remember_mapping``) under the data folder, keyed by a
+hash of the header list, and found again for a file with the same headers
+(``find_remembered_mapping``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -14,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tiering import config
 from tiering.errors import MappingError
 from tiering.fields import FIELD_BY_KEY, field_for_header
 from tiering.ingest import RawTable
@@ -27,6 +32,8 @@ _UNIT_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = (
     (re.compile(r"千元|[（(]\s*千\s*[)）]"), 1_000.0),
 )
 _UNIT_WORDS = re.compile(r"(亿元|万元|千元|元|亿|万)$")
+MAPPINGS_FOLDER = "mappings"
+NAME_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -199,4 +206,93 @@ def load_mapping(path: str | Path) -> Mapping:
     except (OSError, ValueError) as error:
         logger.warning("mapping file cannot be read: %s", type(error).__name__)
         raise MappingError("error.mapping.file") from error
+    if isinstance(data, dict) and "columns" not in data and "mapping" in data:
+        data = data["mapping"]  # a mapping remembered by the app
     return Mapping.from_dict(data)
+
+
+# --- remembered mappings ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RememberedMapping:
+    """A mapping saved under a name for files with the same headers."""
+
+    name: str
+    mapping: Mapping
+    path: Path
+
+
+def mappings_dir() -> Path:
+    """The folder of remembered mappings: ``<data dir>/mappings``."""
+    return config.data_dir() / MAPPINGS_FOLDER
+
+
+def headers_key(columns: list[str]) -> str:
+    """A short hash of a header list, the name of its remembered mapping.
+
+    Args:
+        columns: the column names in file order (``RawTable.columns``).
+
+    Returns:
+        16 hex digits; the same list always gives the same key.
+    """
+    text = json.dumps(list(columns), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def remember_mapping(mapping: Mapping, raw: RawTable, name: str) -> Path:
+    """Save ``mapping`` by name for every later file with ``raw``'s headers.
+
+    A mapping saved earlier for the same headers is replaced. The file is
+    also accepted by ``load_mapping`` (and so by the CLI's ``--mapping``).
+
+    Args:
+        mapping: the mapping the user applied.
+        raw: the table it was applied to (its headers are the key).
+        name: what the user calls it, e.g. ``CRM 月度导出``.
+
+    Returns:
+        The path of the JSON file written.
+
+    Raises:
+        MappingError: the mapping does not fit the table, or the name is blank.
+        OSError: the folder or file cannot be written.
+    """
+    validate_mapping(mapping, raw)
+    name = name.strip()[:NAME_LIMIT]
+    if not name:
+        raise MappingError("error.mapping.blank_name")
+    folder = mappings_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"name": name, "headers": raw.columns, "mapping": mapping.to_dict()}
+    path = folder / f"{headers_key(raw.columns)}.json"
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(
+        json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    partial.replace(path)  # never leave a half-written mapping behind
+    logger.info("mapping remembered for %d headers", len(raw.columns))
+    return path
+
+
+def find_remembered_mapping(raw: RawTable) -> RememberedMapping | None:
+    """Return the mapping remembered for ``raw``'s headers, if any.
+
+    A remembered file that cannot be read, was saved for other headers, or
+    no longer fits the table is ignored (and logged), never an error: the
+    user then gets the detected mapping.
+    """
+    path = mappings_dir() / f"{headers_key(raw.columns)}.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("headers") != raw.columns:
+            return None
+        mapping = Mapping.from_dict(data["mapping"])
+        validate_mapping(mapping, raw)
+        return RememberedMapping(str(data["name"]), mapping, path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, MappingError):
+        logger.warning("remembered mapping %s ignored: cannot be used", path.name)
+        return None

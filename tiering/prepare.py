@@ -44,6 +44,8 @@ IssueStatus = Literal["excluded", "rejected", "flagged", "coerced"]
 
 ISSUE_COLUMNS = ["row", "column", "value", "status", "reason_key", "detail", "file"]
 ROLLUP_FIELDS = ("last_purchase_date", "purchase_count", "amount")
+# Converted values listed one by one per column; the rest are counted.
+COERCED_LIMIT = 1_000
 # A table whose ids repeat this much is read as one row per purchase.
 TRANSACTION_DISTINCT_SHARE = 0.8
 _LATEST_WORDS = re.compile(r"最近|最后|最新|末次|last|latest|recent", re.IGNORECASE)
@@ -379,6 +381,14 @@ def _check_ids(raw: RawTable, mapping: Mapping) -> None:
     validate_mapping(mapping, raw)
     if "client_id" not in mapping.columns and not mapping.row_ids:
         raise MappingError("error.mapping.no_client_id", file=raw.source_name)
+    column = mapping.columns.get("client_id")
+    if column in raw.formula_columns and raw.frame[column].isna().all():
+        raise MappingError(
+            "error.mapping.id_formulas",
+            file=raw.source_name,
+            sheet=raw.sheet,
+            column=column,
+        )
 
 
 def _stage(
@@ -399,7 +409,7 @@ def _stage(
     select, params = _staging_select(mapping, text_table, day_first)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {staged_table} AS {select}", params)
 
-    issues = [_skipped_issues(raw, name)]
+    issues = [_skipped_issues(raw, name), _formula_issues(raw, name)]
     issues += _value_issues(con, staged_table, mapping, name)
     issues += _imprecise_id_issues(raw, mapping, name)
     rejected = _missing_id_issues(con, staged_table, mapping, name)
@@ -496,6 +506,15 @@ def _skipped_issues(raw: RawTable, file: str) -> pd.DataFrame:
     return _issue_frame(rows, "excluded", file)
 
 
+def _formula_issues(raw: RawTable, file: str) -> pd.DataFrame:
+    """One line per column whose formulas have no saved values (read empty)."""
+    rows = [
+        (raw.header_row, column, None, "ingest.reason.formula_no_value", raw.sheet)
+        for column in raw.formula_columns
+    ]
+    return _issue_frame(rows, "flagged", file)
+
+
 def _value_issues(
     con: duckdb.DuckDBPyConnection, table: str, mapping: Mapping, file: str
 ) -> list[pd.DataFrame]:
@@ -521,13 +540,30 @@ def _value_issues(
             "[万亿%()（）０-９]" if kind == "number" else "^[0-9０-９]{5}([.][0-9]+)?$"
         )
         coerced = con.execute(
-            f"""SELECT _row, ?, {text}, ?, CAST({value} AS VARCHAR) FROM {table}
+            f"""SELECT _row, ?, {text}, ?, CAST({value} AS VARCHAR),
+                       count(*) OVER () AS total
+                FROM {table}
                 WHERE {value} IS NOT NULL AND regexp_matches(trim({text}), ?)
+                QUALIFY row_number() OVER (ORDER BY _row) <= ?
                 ORDER BY _row""",
-            [column, f"ingest.reason.coerced_{kind}", pattern],
+            [column, f"ingest.reason.coerced_{kind}", pattern, COERCED_LIMIT + 1],
         ).fetchall()
-        frames.append(_issue_frame(coerced, "coerced", file))
+        frames.append(_issue_frame(_capped(coerced, column), "coerced", file))
     return frames
+
+
+def _capped(rows: list[tuple], column: str) -> list[tuple]:
+    """The first ``COERCED_LIMIT`` examples, then one line counting the rest.
+
+    A million converted amounts would otherwise be a million report lines;
+    the count line carries the first row not listed.
+    """
+    if len(rows) <= COERCED_LIMIT:
+        return [row[:5] for row in rows]
+    rest = rows[0][5] - COERCED_LIMIT
+    first_unlisted = rows[COERCED_LIMIT][0]
+    more = (first_unlisted, column, None, "ingest.reason.coerced_more", str(rest))
+    return [row[:5] for row in rows[:COERCED_LIMIT]] + [more]
 
 
 def _imprecise_id_issues(
@@ -604,14 +640,17 @@ def _load_client_table(
     excluded = _drop_duplicates(con, staged, duplicates)
     fields = _typed_fields(staged.mapping)
 
+    unknown = _issue_frame([], "excluded", "transactions")
     if rollup is not None:
         _roll_up(con, rollup)
+        unknown = _unknown_client_issues(con, rollup)
         fields = _join_rollup(con, fields)
     as_of = as_of or _latest_date(con, fields) or dt.date.today()
 
     _write_clients(con, "_tiering_clients_kept", fields, as_of)
     loaded = con.execute("SELECT count(*) FROM clients").fetchall()[0][0]
     issues = staged.issues + [excluded] + (rollup.issues if rollup else [])
+    issues.append(unknown)
     return PreparedData(
         rows_in_file=staged.rows_in_file,
         rows_loaded=loaded,
@@ -674,6 +713,26 @@ def _drop_duplicates(
         for row, client_id in dropped
     ]
     return _issue_frame(rows, "excluded", "clients")
+
+
+def _unknown_client_issues(
+    con: duckdb.DuckDBPyConnection, rollup: _Staged
+) -> pd.DataFrame:
+    """Transaction rows whose client id is not in the client table."""
+    rows = con.execute(
+        f"""SELECT t._row, ?, t.client_id, ?, NULL
+            FROM {rollup.table} AS t
+            ANTI JOIN _tiering_clients_kept AS c USING (client_id)
+            WHERE t.client_id IS NOT NULL
+            ORDER BY t._row""",
+        [
+            rollup.mapping.columns.get("client_id", ROW_COLUMN),
+            "ingest.reason.unknown_client",
+        ],
+    ).fetchall()
+    if rows:
+        logger.warning("%d transaction rows name no client of the table", len(rows))
+    return _issue_frame(rows, "excluded", "transactions")
 
 
 def _typed_fields(mapping: Mapping) -> list[str]:

@@ -56,6 +56,17 @@ MESSAGES = {
         "en": "No column of '{file}' is mapped to the client ID. Map a column to "
         "the client ID, or choose to use row numbers as client IDs.",
     },
+    "error.mapping.id_formulas": {
+        "zh": "文件「{file}」工作表「{sheet}」的客户编号列「{column}」全是公式，且没有保存计算结果。"
+        "请用 Excel 打开文件、保存后重新上传，或把该列另存为数值。",
+        "en": "The client ID column '{column}' on sheet '{sheet}' of '{file}' holds "
+        "only formulas whose results were never saved. Open the file in Excel, "
+        "save it and upload it again, or paste the column as values.",
+    },
+    "error.mapping.blank_name": {
+        "zh": "请为要保存的列对应填写一个名称，例如“CRM 月度导出”。",
+        "en": "Give the mapping to be saved a name, such as 'CRM monthly export'.",
+    },
     "error.mapping.unknown_field": {
         "zh": "列对应中的字段「{field}」不存在。请删除这一项或改选其他字段。",
         "en": "The mapping names a field '{field}' that does not exist. Remove it "
@@ -153,6 +164,25 @@ MESSAGES = {
         "en": "Row {row}, column '{column}' is stored as a number in Excel, so "
         "digits beyond the 15th are lost. Format the column as text, re-enter it "
         "and upload again.",
+    },
+    "ingest.reason.unknown_client": {
+        "zh": "交易表第 {row} 行的客户编号「{value}」不在客户表中，未计入任何客户。"
+        "请核对编号，或把该客户补进客户表后重新上传。",
+        "en": "Transaction row {row} names client ID '{value}', which is not in "
+        "the client table, so it counts for no client. Check the ID, or add the "
+        "client to the client table and upload again.",
+    },
+    "ingest.reason.coerced_more": {
+        "zh": "「{column}」从第 {row} 行起还有 {detail} 个值做了同样的转换，未逐一列出。",
+        "en": "Column '{column}': {detail} more values from row {row} on were "
+        "converted the same way and are not listed one by one.",
+    },
+    "ingest.reason.formula_no_value": {
+        "zh": "工作表「{detail}」的「{column}」列是公式，但文件没有保存计算结果，读出来是空的。"
+        "请用 Excel 打开文件、保存后重新上传。",
+        "en": "Column '{column}' of sheet '{detail}' holds formulas whose results "
+        "were never saved, so it reads as empty. Open the file in Excel, save it "
+        "and upload it again.",
     },
     # Data-quality report columns and statuses.
     "ingest.issues.row": {"zh": "行号", "en": "Row"},
