@@ -44,5 +44,6 @@ pages = [
     st.Page("pages/standard.py", title=tr("page.standard"), icon=":material/tune:", url_path="standard"),
     st.Page("pages/results.py", title=tr("page.results"), icon=":material/leaderboard:", url_path="results", default=True),
     st.Page("pages/export.py", title=tr("page.export"), icon=":material/download:", url_path="export"),
+    st.Page("pages/manage.py", title=tr("page.manage"), icon=":material/history:", url_path="manage"),
 ]
 st.navigation(pages).run()

@@ -13,7 +13,8 @@ import io
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -22,9 +23,9 @@ import streamlit as st
 from tiering import config
 from tiering.errors import TieringError
 from tiering.i18n import describe_error, t
-from tiering.ingest import RawTable, read_table
+from tiering.ingest import RawTable, head_rows, read_table
 from tiering.mapping import Mapping, detect_mapping
-from tiering.prepare import PreparedData, load_clients
+from tiering.prepare import Duplicates, PreparedData, load_clients
 from tiering.scoring import (
     MetricReport,
     ScoredResult,
@@ -34,6 +35,8 @@ from tiering.scoring import (
     score_metrics,
 )
 from tiering.standard import Standard, load_standard
+from tiering.snapshots import apply_overrides as apply_scored_overrides
+from tiering.store import Store, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ class Workspace:
     reports: tuple[MetricReport, ...] = ()
     result: ScoredResult | None = None
     signatures: dict[str, str] = field(default_factory=dict)
+    dataset_id: int | None = None  # the stored copy of this data, once saved
 
 
 def lang() -> str:
@@ -103,13 +107,23 @@ def read_cached(
     return read_table(content, filename=filename, sheet=sheet, header_row=header_row)
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def head_cached(content: bytes, filename: str, sheet: str | None) -> Any:
+    """The first rows of an uploaded file as they stand, for the header choice."""
+    return head_rows(content, filename=filename, sheet=sheet)
+
+
 def load_dataset(
     raw: RawTable,
     mapping: Mapping | None = None,
     transactions: RawTable | None = None,
     transaction_mapping: Mapping | None = None,
+    duplicates: Duplicates = "latest",
 ) -> None:
     """Load a read table into a fresh DuckDB connection and score it.
+
+    ``duplicates`` is the policy for repeated client ids (``latest``,
+    ``first`` or ``stop``).
 
     Raises:
         TieringError: the mapping or the data cannot be used.
@@ -120,10 +134,14 @@ def load_dataset(
     if transactions is not None:
         transaction_mapping = transaction_mapping or detect_mapping(transactions)
     con = duckdb.connect()
-    prepared = load_clients(
-        con, raw, mapping, transactions=transactions,
-        transaction_mapping=transaction_mapping,
-    )
+    try:
+        prepared = load_clients(
+            con, raw, mapping, transactions=transactions,
+            transaction_mapping=transaction_mapping, duplicates=duplicates,
+        )
+    except BaseException:
+        con.close()  # a refused load leaves the current dataset as it was
+        raise
     if ws.con is not None:
         ws.con.close()
     ws.con, ws.raw, ws.mapping = con, raw, mapping
@@ -134,6 +152,7 @@ def load_dataset(
     ws.load_seconds = time.perf_counter() - started
     ws.signatures = {}
     ws.result = None
+    ws.dataset_id = None
     ensure_scored()
 
 
@@ -200,6 +219,7 @@ def ensure_scored() -> ScoredResult | None:
     wanted = scoring_signatures(ws.standard)
     if ws.signatures.get("tiers") != wanted["tiers"] or ws.result is None:
         ws.result = assign_tiers(ws.con, ws.standard, ws.reports, lang())
+        apply_overrides()
         ws.signatures["tiers"] = wanted["tiers"]
     return ws.result
 
@@ -215,3 +235,97 @@ def to_bytes(writer: Any, *args: Any, **kwargs: Any) -> bytes:
     buffer = io.BytesIO()
     writer(buffer, *args, **kwargs)
     return buffer.getvalue()
+
+
+# --- dynamic management: the shared database ---------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> Store:
+    """One store per database file and process, shared by every session."""
+    return open_store(path)
+
+
+def store() -> Store:
+    """The database of versions, snapshots, overrides and the audit log.
+
+    Raises:
+        StoreError: the file cannot be opened.
+    """
+    return _open_store(str(config.database_path()))
+
+
+def apply_overrides() -> None:
+    """Apply the manual overrides to the session's ``scored`` table."""
+    ws = workspace()
+    try:
+        frame = store().overrides()
+    except TieringError as error:
+        logger.warning("overrides not applied: %s", error.key)
+        st.warning(tr("manage.overrides_unavailable"))
+        return
+    if apply_scored_overrides(ws.con, frame, ws.standard, lang()):
+        counts = ws.con.execute(
+            "SELECT tier_rank, count(*) FROM scored WHERE tier_rank IS NOT NULL "
+            "GROUP BY tier_rank"
+        ).fetchall()
+        tiers = ws.result.tier_counts.copy()
+        tiers["clients"] = [dict(counts).get(i, 0) for i in range(len(tiers))]
+        ws.result = replace(ws.result, tier_counts=tiers)
+
+
+def refresh_overrides() -> None:
+    """Re-cut tiers on the next ``ensure_scored`` (after an override change)."""
+    workspace().signatures.pop("tiers", None)
+
+
+def stored_dataset_id() -> int:
+    """Save the session's data in the store once, and return its id."""
+    ws = workspace()
+    if ws.dataset_id is None:
+        source = ws.raw if ws.raw is not None else ws.transactions
+        ws.dataset_id = store().save_dataset(
+            ws.con, ws.dataset_name, current_user(),
+            sheet=getattr(source, "sheet", None),
+            mapping=ws.mapping.to_dict() if ws.mapping is not None else None,
+            as_of=ws.prepared.as_of, kind=ws.prepared.kind,
+        )
+    return ws.dataset_id
+
+
+def published_standard() -> Standard:
+    """The published standard; the bundled default is published as v1 if none."""
+    published = store().published_standard()
+    if published is None:
+        default = load_standard(config.default_standard_path())
+        published = store().publish(default, current_user(), tr("manage.first_publish"))
+    return published
+
+
+def export_recorder(kind: str) -> Callable[[], None]:
+    """Return a function that adds an export of ``kind`` to the audit log.
+
+    Who, what and the store are read now, in the script run: a download's
+    data function runs later outside it, where session state is not readable.
+    """
+    ws = workspace()
+    who = current_user()
+    details = {
+        "format": kind, "dataset": ws.dataset_name,
+        "standard": ws.standard.name, "version": ws.standard.version,
+    }
+
+    try:
+        database = store()
+    except TieringError as error:
+        logger.warning("export will not be audited: %s", error.key)
+        return lambda: None
+
+    def record() -> None:
+        try:
+            database.record("export", who, details)
+        except duckdb.Error as error:
+            logger.warning("export not audited: %s", type(error).__name__)
+
+    return record
+

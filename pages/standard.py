@@ -7,7 +7,8 @@ import streamlit as st
 
 import app_state
 from app_state import tr
-from tiering import charts
+from tiering import charts, results
+from tiering.impact import impact
 from tiering.scoring import count_tiers
 from tiering.standard import Standard, dumps_standard, loads_standard
 
@@ -90,16 +91,7 @@ if st.button(tr("standard.apply_metrics"), key="apply_metrics"):
     app_state.set_standard(edited_standard(data))
     st.rerun()
 
-reports = pd.DataFrame([
-    {
-        tr("report.metric"): r.key,
-        tr("report.used"): "✓" if r.used else tr("report.skipped"),
-        tr("report.missing"): r.missing,
-        tr("report.distinct"): f"{r.distinct_scores} / {r.requested_bins}" if r.used else "",
-        tr("report.cuts"): "; ".join(f"{c.score}: {c.lowest:g}–{c.highest:g} ({c.clients})" if c.lowest is not None else f"{c.score}: ({c.clients})" for c in r.cut_points),
-    }
-    for r in ws.reports
-])
+reports = results.metric_report_frame(ws.reports, ws.standard, lang)
 st.dataframe(reports, hide_index=True)
 
 st.subheader(tr("standard.file"))
@@ -110,5 +102,29 @@ if uploaded is not None:
     try:
         app_state.set_standard(loads_standard(uploaded.getvalue(), uploaded.name), reset_widgets=True)
         st.rerun()
+    except Exception as error:
+        app_state.show_error(error)
+
+st.subheader(tr("manage.impact.title"))
+if st.button(tr("manage.impact.button"), key="impact_preview"):
+    try:
+        published = app_state.published_standard()
+        preview = impact(ws.con, published, ws.standard, lang)
+        st.info(tr("manage.impact.summary", version=published.version, clients=preview.clients, moved=preview.moved, up=len(preview.upgraded), down=len(preview.downgraded)))
+        left, right = st.columns(2)
+        left.dataframe(preview.matrix, key="impact_matrix")
+        right.dataframe(preview.counts.rename(columns=lambda c: tr(f"manage.col.{c}")), hide_index=True)
+        for name in ("upgraded", "downgraded"):
+            frame = getattr(preview, name)
+            with st.expander(f"{tr('manage.sheet.' + name)}（{len(frame):,}）"):
+                st.dataframe(frame.rename(columns=lambda c: tr(f"manage.col.{c}")), hide_index=True)
+    except Exception as error:
+        app_state.show_error(error)
+note = st.text_input(tr("manage.publish.note"), key="publish_note")
+if st.button(tr("manage.publish.button"), key="publish", type="primary"):
+    try:
+        stored = app_state.store().publish(ws.standard, app_state.current_user(), note)
+        app_state.set_standard(stored)
+        st.success(tr("manage.publish.done", name=stored.name, version=stored.version))
     except Exception as error:
         app_state.show_error(error)

@@ -92,3 +92,70 @@ def test_a_cut_off_above_the_tier_above_is_refused_with_a_sentence(app):
     app.slider(key="cut_钻石_0").set_value(40.0).run()
 
     assert "不能高于上一等级" in app.error[0].value
+
+
+# --- upload page: header row, duplicates policy, remembered mapping, report ---
+
+UPLOAD_CSV = (
+    "2024年客户名单\n"
+    "客户编号,累计金额,最近购买日期\n"
+    "A1,10,2024-01-01\n"
+    "A1,20,2024-02-01\n"
+    "A2,5,2024-01-03\n"
+).encode("utf-8")
+
+
+def upload(at, content=UPLOAD_CSV, name="名单.csv"):
+    open_page(at, "pages/upload.py")
+    at.file_uploader[0].upload(name, content, "text/csv").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_upload_shows_the_detected_header_row_and_can_correct_it(app):
+    upload(app)
+    header = app.number_input(key="header_clients_名单.csv_名单")
+
+    assert header.value == 2
+    assert any("表头在第 2 行" in e.label for e in app.expander)
+
+    header.set_value(1).run()
+
+    assert any("表头在第 1 行" in e.label for e in app.expander)
+    assert not app.error
+
+
+def test_duplicate_policy_stop_refuses_with_the_repeated_row(app):
+    upload(app)
+
+    app.selectbox(key="duplicates").select("stop").run()
+    app.button(key="apply_upload").click().run()
+
+    assert app.error[0].value == (
+        "客户编号列「客户编号」中有 1 行重复编号（第一处在第 4 行）。"
+        "请删除重复行，或选择保留最新或最先的一行。"
+    )
+
+
+def test_applied_mapping_is_remembered_for_the_same_headers(app, tmp_data_dir):
+    upload(app)
+    app.text_input(key="mapname_clients_名单.csv_名单").set_value("月度名单")
+
+    app.button(key="apply_upload").click().run()
+
+    assert any("列对应已保存为「月度名单」" in c.value for c in app.caption)
+    later = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    later.run()
+    upload(later, name="名单2.csv")
+    assert any("月度名单" in i.value for i in later.info)
+
+
+def test_loaded_upload_offers_the_issues_as_a_workbook(app):
+    upload(app)
+
+    app.button(key="apply_upload").click().run()
+
+    values = metric_values(app)
+    assert (values["文件数据行"], values["已加载"], values["已排除"]) == ("3", "2", "1")
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert "下载问题清单（Excel）" in labels

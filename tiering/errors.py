@@ -50,3 +50,9 @@ class ExportError(TieringError):
     """The tiered list cannot be written."""
 
     key = "error.export.failed"
+
+
+class StoreError(TieringError):
+    """The database of versions, snapshots and the audit log cannot be used."""
+
+    key = "store.error.open"

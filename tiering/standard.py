@@ -31,6 +31,8 @@ TIER_MODES = ("score", "quota")
 GATE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "missing")
 GATE_ACTIONS = ("cap", "force")
 SCORABLE_FIELDS = frozenset(FIELD_BY_KEY) | frozenset(DERIVED_RECENCY)
+# Twice the six months of private banking: a longer grace is a typo.
+MAX_GRACE_PERIODS = 12
 _KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
@@ -96,6 +98,9 @@ class Standard:
     tier_mode: TierMode = "score"
     gates: tuple[Gate, ...] = ()
     note: str = ""
+    # Grace period (保级): snapshots a client may stay below its tier's line
+    # before it is downgraded; 0 turns the rule off (see tiering.snapshots).
+    grace_periods: int = 0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Standard:
@@ -181,9 +186,7 @@ def save_standard(standard: Standard, path: str | Path) -> None:
 
 
 def _fail(path: str, problem: str, **facts: object) -> StandardError:
-    return StandardError(
-        field=path, problem_key=f"standard.problem.{problem}", **facts
-    )
+    return StandardError(field=path, problem_key=f"standard.problem.{problem}", **facts)
 
 
 def _require(data: dict[str, Any], key: str, path: str) -> Any:
@@ -398,7 +401,16 @@ def _parse_standard(data: Any) -> Standard:
         tier_mode=_choice(data.get("tier_mode", "score"), TIER_MODES, "tier_mode"),
         gates=tuple(_parse_gate(g, f"gates[{i}]", names) for i, g in enumerate(gates)),
         note=str(data.get("note") or ""),
+        grace_periods=_grace_periods(data.get("grace_periods", 0)),
     )
+
+
+def _grace_periods(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail("grace_periods", "grace_periods")
+    if value != int(value) or not 0 <= value <= MAX_GRACE_PERIODS:
+        raise _fail("grace_periods", "grace_periods")
+    return int(value)
 
 
 def _check_unique_keys(dimensions: tuple[Dimension, ...]) -> None:
