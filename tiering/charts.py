@@ -143,3 +143,24 @@ def migration_sankey(
     )
     figure.update_layout(title=t("chart.sankey.title", lang), **_LAYOUT)
     return figure
+
+
+def rfm_treemap(table: pd.DataFrame, lang: str = "zh") -> go.Figure:
+    """Treemap of clients by RFM class, then tier (``insight.rfm_by_tier``)."""
+    labels, parents, values = [], [], []
+    for name, row in table.iterrows():
+        labels.append(str(name))
+        parents.append("")
+        values.append(int(row.sum()))
+        for tier, clients in row.items():
+            if clients:
+                labels.append(f"{name} · {tier}")
+                parents.append(str(name))
+                values.append(int(clients))
+    figure = go.Figure(
+        go.Treemap(
+            labels=labels, parents=parents, values=values, branchvalues="total"
+        )
+    )
+    figure.update_layout(title=t("insight.chart.rfm_treemap", lang), **_LAYOUT)
+    return figure

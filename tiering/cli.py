@@ -32,6 +32,7 @@ from tiering.i18n import DEFAULT_LANG, LANGS, describe_error, t
 from tiering.ingest import RawTable, read_table
 from tiering.mapping import Mapping, detect_mapping, load_mapping
 from tiering.prepare import PreparedData, load_clients
+from tiering.insight import build_insight_table
 from tiering.scoring import ScoredResult, score_clients
 from tiering.standard import Standard, load_standard
 
@@ -143,6 +144,8 @@ def run_score(args: argparse.Namespace) -> list[str]:
     try:
         prepared, sheet = _load(con, args, as_of)
         result = score_clients(con, standard, lang=args.lang)
+        # The next step, RFM class, CLV and follow-up date go out as columns.
+        build_insight_table(con, standard, prepared.as_of, lang=args.lang)
         _write(con, standard, prepared, result, args, sheet)
     finally:
         con.close()

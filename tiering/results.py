@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from tiering.i18n import t
+from tiering.insight import apportion_points
 from tiering.scoring import (
     SCORED,
     CutPoint,
@@ -163,7 +164,8 @@ def client_breakdown(
     """Explain why one client is in its tier; None if the id is not scored.
 
     The metric table gives each metric's value, score, weight and the points
-    it adds to the composite, so the contributions sum to the composite.
+    it adds to the composite, rounded to 0.01 by largest remainder so that
+    the shown contributions sum exactly to the shown composite.
     """
     row = con.execute(
         f"SELECT * FROM {SCORED} WHERE client_id = $id", {"id": client_id}
@@ -178,6 +180,11 @@ def client_breakdown(
     )
     dimensions = _dimension_rows(standard, scored, lang)
     metrics = _metric_rows(standard, scored, clients, dimensions, lang)
+    if not metrics.empty and not pd.isna(scored["composite"]):
+        # Shown to 0.01 and still summing to the shown composite (issue 6).
+        metrics["points"] = apportion_points(
+            list(metrics["points"]), float(scored["composite"])
+        )
     next_tier, gap = _next_tier_gap(standard, scored)
     return Breakdown(
         client_id=client_id,

@@ -30,7 +30,8 @@ MISSING_POLICIES = ("lowest", "exclude")
 TIER_MODES = ("score", "quota")
 GATE_OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not_in", "missing")
 GATE_ACTIONS = ("cap", "force")
-SCORABLE_FIELDS = frozenset(FIELD_BY_KEY) | frozenset(DERIVED_RECENCY)
+# ``clv`` is derived from amount and purchase count (tiering.clv).
+SCORABLE_FIELDS = frozenset(FIELD_BY_KEY) | frozenset(DERIVED_RECENCY) | {"clv"}
 # Twice the six months of private banking: a longer grace is a typo.
 MAX_GRACE_PERIODS = 12
 _KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -88,6 +89,29 @@ class Gate:
 
 
 @dataclass(frozen=True)
+class Clv:
+    """Parameters of the customer lifetime value formula (see tiering.clv)."""
+
+    margin: float = 0.3
+    horizon_years: int = 5
+    retention: float = 0.8
+    discount: float = 0.08
+    # The span the purchase count covers, to turn it into purchases per year.
+    history_years: float = 3.0
+
+
+@dataclass(frozen=True)
+class PlaybookEntry:
+    """A tier's service playbook (服务策略): services, cadence, owner role."""
+
+    tier: str
+    services: str = ""
+    cadence_days: int = 30
+    owner_role: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Standard:
     """A versioned tier standard."""
 
@@ -101,6 +125,9 @@ class Standard:
     # Grace period (保级): snapshots a client may stay below its tier's line
     # before it is downgraded; 0 turns the rule off (see tiering.snapshots).
     grace_periods: int = 0
+    # Optional blocks of issue 6; absent in older JSON (see tiering.clv).
+    clv: Clv | None = None
+    playbook: tuple[PlaybookEntry, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Standard:
@@ -402,6 +429,8 @@ def _parse_standard(data: Any) -> Standard:
         gates=tuple(_parse_gate(g, f"gates[{i}]", names) for i, g in enumerate(gates)),
         note=str(data.get("note") or ""),
         grace_periods=_grace_periods(data.get("grace_periods", 0)),
+        clv=_parse_clv(data.get("clv")),
+        playbook=_parse_playbook(data.get("playbook"), names),
     )
 
 
@@ -411,6 +440,64 @@ def _grace_periods(value: Any) -> int:
     if value != int(value) or not 0 <= value <= MAX_GRACE_PERIODS:
         raise _fail("grace_periods", "grace_periods")
     return int(value)
+
+
+def _insight_fail(path: str, problem: str) -> StandardError:
+    return StandardError(field=path, problem_key=f"insight.problem.{problem}")
+
+
+def _fraction(value: Any, path: str) -> float:
+    number = _number(value, path)
+    if not 0 <= number <= 1:
+        raise _insight_fail(path, "fraction")
+    return number
+
+
+def _parse_clv(data: Any) -> Clv | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise _fail("clv", "object")
+    default = Clv()
+    horizon = data.get("horizon_years", default.horizon_years)
+    if isinstance(horizon, bool) or horizon not in range(1, 31):
+        raise _insight_fail("clv.horizon_years", "horizon")
+    history = _number(data.get("history_years", default.history_years), "clv.history_years")
+    if history <= 0:
+        raise _insight_fail("clv.history_years", "positive")
+    return Clv(
+        margin=_fraction(data.get("margin", default.margin), "clv.margin"),
+        horizon_years=int(horizon),
+        retention=_fraction(data.get("retention", default.retention), "clv.retention"),
+        discount=_fraction(data.get("discount", default.discount), "clv.discount"),
+        history_years=history,
+    )
+
+
+def _parse_playbook(data: Any, tier_names: list[str]) -> tuple[PlaybookEntry, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        raise _fail("playbook", "gates")
+    entries = []
+    for i, item in enumerate(data):
+        path = f"playbook[{i}]"
+        tier = _require(item, "tier", path)
+        if tier not in tier_names:
+            raise _fail(f"{path}.tier", "unknown_tier", value=tier)
+        cadence = item.get("cadence_days", 30)
+        if isinstance(cadence, bool) or cadence not in range(1, 366):
+            raise _insight_fail(f"{path}.cadence_days", "cadence")
+        texts = {
+            key: item.get(key) or "" for key in ("services", "owner_role", "note")
+        }
+        for key, value in texts.items():
+            if not isinstance(value, str):
+                raise _insight_fail(f"{path}.{key}", "text")
+        entries.append(PlaybookEntry(tier=tier, cadence_days=int(cadence), **texts))
+    if len({entry.tier for entry in entries}) != len(entries):
+        raise _insight_fail("playbook", "duplicate_tier")
+    return tuple(entries)
 
 
 def _check_unique_keys(dimensions: tuple[Dimension, ...]) -> None:
