@@ -43,6 +43,7 @@ pages = [
     st.Page("pages/upload.py", title=tr("page.upload"), icon=":material/upload_file:", url_path="upload"),
     st.Page("pages/standard.py", title=tr("page.standard"), icon=":material/tune:", url_path="standard"),
     st.Page("pages/results.py", title=tr("page.results"), icon=":material/leaderboard:", url_path="results", default=True),
+    st.Page("pages/playbook.py", title=tr("page.playbook"), icon=":material/support_agent:", url_path="playbook"),
     st.Page("pages/export.py", title=tr("page.export"), icon=":material/download:", url_path="export"),
     st.Page("pages/manage.py", title=tr("page.manage"), icon=":material/history:", url_path="manage"),
 ]

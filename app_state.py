@@ -103,8 +103,27 @@ def workspace() -> Workspace:
 def read_cached(
     content: bytes, filename: str, sheet: str | None, header_row: int | None
 ) -> RawTable:
-    """Read an uploaded file once per content, sheet and header row."""
+    """Read an uploaded file once per content, sheet and header row.
+
+    No progress callback here: an element updated inside a cached function
+    would be replayed on every cache hit.
+    """
     return read_table(content, filename=filename, sheet=sheet, header_row=header_row)
+
+
+def progress_bar() -> Callable[[str, int, int], None]:
+    """A progress bar and the engine callback that moves it: (step, done, total)."""
+    bar = st.progress(0.0, text=tr("progress.read"))
+
+    def report(step: str, done: int, total: int) -> None:
+        share = min(done / total, 1.0) if total else 0.0
+        if step in ("read", "load", "score"):
+            key = f"progress.{step}"
+        else:
+            key = "progress.write"
+        bar.progress(share, text=tr(key, step=step, done=done, total=total))
+
+    return report
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -119,11 +138,12 @@ def load_dataset(
     transactions: RawTable | None = None,
     transaction_mapping: Mapping | None = None,
     duplicates: Duplicates = "latest",
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
     """Load a read table into a fresh DuckDB connection and score it.
 
     ``duplicates`` is the policy for repeated client ids (``latest``,
-    ``first`` or ``stop``).
+    ``first`` or ``stop``); ``progress`` hears (step, done, total).
 
     Raises:
         TieringError: the mapping or the data cannot be used.
@@ -138,6 +158,7 @@ def load_dataset(
         prepared = load_clients(
             con, raw, mapping, transactions=transactions,
             transaction_mapping=transaction_mapping, duplicates=duplicates,
+            progress=progress,
         )
     except BaseException:
         con.close()  # a refused load leaves the current dataset as it was
@@ -153,7 +174,11 @@ def load_dataset(
     ws.signatures = {}
     ws.result = None
     ws.dataset_id = None
+    if progress:
+        progress("score", 0, 3)
     ensure_scored()
+    if progress:
+        progress("score", 3, 3)
 
 
 def load_sample() -> None:
@@ -188,6 +213,8 @@ def scoring_signatures(standard: Standard) -> dict[str, str]:
         for d in data["dimensions"]
     ]
     tiers = (data["tiers"], data["tier_mode"], data["gates"], lang())
+    # CLV parameters change the derived clv field that step 1 may score.
+    metrics.append(data.get("clv"))
     return {
         "metrics": _signature(metrics),
         "weights": _signature(weights),
@@ -329,3 +356,26 @@ def export_recorder(kind: str) -> Callable[[], None]:
 
     return record
 
+
+
+def ensure_insight(split: Any = None) -> None:
+    """Build the ``insight`` table (next steps, RFM classes, CLV, follow-ups).
+
+    Scoring drops the table when tiers are recut, so it is rebuilt then, or
+    when the RFM split, the language or the playbook changed.
+    """
+    from tiering.insight import RfmSplit, build_insight_table
+
+    ws = workspace()
+    if ensure_scored() is None:
+        return
+    split = split or st.session_state.get("insight_split") or RfmSplit()
+    key = (repr(split), lang(), _signature(ws.standard.to_dict().get("playbook")))
+    exists = ws.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'insight'"
+    ).fetchone()[0]
+    if exists and st.session_state.get("insight_key") == key:
+        return
+    build_insight_table(ws.con, ws.standard, ws.prepared.as_of, lang(), split)
+    st.session_state["insight_key"] = key
+    st.session_state["insight_split"] = split

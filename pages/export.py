@@ -6,6 +6,7 @@ import streamlit as st
 
 import app_state
 from app_state import tr
+from tiering import owners
 from tiering.export import ExportMeta, write_csv, write_workbook
 
 ws = app_state.workspace()
@@ -57,6 +58,7 @@ audit_xlsx, audit_csv = (
 def workbook_bytes():
     """Build the workbook when the user clicks, not on every rerun."""
     audit_xlsx()
+    app_state.ensure_insight()
     return app_state.to_bytes(
         write_workbook, con, standard, prepared, result, meta, lang
     )
@@ -64,6 +66,7 @@ def workbook_bytes():
 
 def csv_bytes():
     audit_csv()
+    app_state.ensure_insight()
     return app_state.to_bytes(write_csv, con, standard, lang)
 
 
@@ -86,3 +89,31 @@ right.download_button(
     key="download_csv",
 )
 st.caption(tr("exportpage.note"))
+
+st.subheader(tr("owners.page.title"))
+by_fields = owners.owner_fields(con)
+if not by_fields:
+    st.info(tr("owners.page.no_field"))
+else:
+    left, right = st.columns(2)
+    by = left.radio(
+        tr("owners.page.by"), by_fields, format_func=lambda f: tr(f"owners.by.{f}")
+    )
+    shape = right.radio(
+        tr("owners.page.shape"),
+        ["sheets", "zip"],
+        format_func=lambda s: tr(f"owners.shape.{s}"),
+    )
+
+    def owner_bytes():
+        app_state.ensure_insight()
+        writer = owners.write_owner_zip if shape == "zip" else owners.write_owner_workbook
+        return app_state.to_bytes(writer, con, standard, by, lang)
+
+    st.download_button(
+        tr("owners.page.download"),
+        owner_bytes,
+        file_name=f"{stem}_{by}.{'zip' if shape == 'zip' else 'xlsx'}",
+        on_click="ignore",
+        key="download_owners",
+    )

@@ -1,5 +1,6 @@
 """导入数据 Upload: read a file, check the column mapping, load and score it."""
 
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +36,18 @@ transaction_file = right.file_uploader(tr("upload.transactions"), type=["xlsx", 
 def read(uploaded, key):
     """Read an uploaded file, offering a sheet choice and a header-row fix."""
     content = uploaded.getvalue()
-    raw = app_state.read_cached(content, uploaded.name, None, None)
+    holder = st.empty()
+    with holder:
+        app_state.progress_bar()
+        started = time.perf_counter()
+        raw = app_state.read_cached(content, uploaded.name, None, None)
+        seconds = time.perf_counter() - started
+    holder.empty()
+    # The first read of a file is the real one; later reruns hit the cache.
+    timings = st.session_state.setdefault("read_seconds", {})
+    timings.setdefault((uploaded.name, len(content)), seconds)
+    seconds = timings[(uploaded.name, len(content))]
+    st.caption(tr("upload.read_speed", rows=raw.data_rows, seconds=f"{seconds:.1f}", rate=int(raw.data_rows / max(seconds, 1e-3))))
     visible = [s.name for s in raw.sheets if not s.hidden]
     if len(raw.sheets) > 1:
         sheet = st.selectbox(tr("upload.sheet", file=uploaded.name), visible, index=visible.index(raw.sheet) if raw.sheet in visible else 0, key=f"sheet_{key}")
@@ -106,7 +118,7 @@ try:
             app_state.load_dataset(
                 raws.get("clients"), mappings.get("clients"),
                 raws.get("transactions"), mappings.get("transactions"),
-                duplicates=duplicates,
+                duplicates=duplicates, progress=app_state.progress_bar(),
             )
         st.success(tr("upload.loaded", rows=ws.prepared.rows_loaded, seconds=f"{ws.load_seconds:.1f}"))
         for key, raw in raws.items():

@@ -74,7 +74,8 @@ def test_export_page_offers_both_downloads(app):
     open_page(app, "pages/export.py")
 
     labels = [b.proto.label for b in app.get("download_button")]
-    assert labels == ["下载 Excel 分级清单", "下载 CSV"]
+    assert labels[:2] == ["下载 Excel 分级清单", "下载 CSV"]
+    assert "下载按负责人拆分的清单" in labels
 
 
 def test_english_switch_translates_the_pages(app):
@@ -159,3 +160,63 @@ def test_loaded_upload_offers_the_issues_as_a_workbook(app):
     assert (values["文件数据行"], values["已加载"], values["已排除"]) == ("3", "2", "1")
     labels = [b.proto.label for b in app.get("download_button")]
     assert "下载问题清单（Excel）" in labels
+
+
+# --- issue 6: insight sections and the playbook page -------------------------
+
+
+def test_results_page_shows_the_eight_classes_and_the_next_step(app):
+    open_page(app, "pages/results.py")
+
+    app.selectbox[0].set_value(app.selectbox[0].options[0]).run()
+
+    assert not app.exception, app.exception
+    assert "客户价值八分类（RFM）" in [h.value for h in app.subheader]
+    first_columns = [list(d.value.iloc[:, 0]) for d in app.dataframe]
+    assert any(col[:2] == ["重要价值客户", "重要发展客户"] for col in first_columns)
+    assert any(s.value.startswith("升级建议：") for s in app.success)
+
+
+def test_playbook_page_shows_every_tier_and_saves(app):
+    open_page(app, "pages/playbook.py")
+
+    app.button(key="save_playbook").click().run()
+
+    assert not app.exception, app.exception
+    assert app.title[0].value == "服务策略"
+    assert any("服务策略已保存" in s.value for s in app.success)
+
+
+def test_moving_a_cut_off_neither_rereads_the_file_nor_rescores_metrics(
+    app, monkeypatch
+):
+    import app_state
+
+    calls = {"read_table": 0, "score_metrics": 0}
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(
+        app_state, "read_table", counted("read_table", app_state.read_table)
+    )
+    monkeypatch.setattr(
+        app_state, "score_metrics", counted("score_metrics", app_state.score_metrics)
+    )
+    open_page(app, "pages/standard.py")
+    before = dict(calls)
+
+    app.slider(key="cut_钻石_0").set_value(60.0).run()
+    app.slider(key="cut_黄金_0").set_value(40.0).run()
+
+    assert not app.exception, app.exception
+    assert calls == before
+    # The counters are wired: a metric change does rescore, once.
+    app.select_slider(key="bins_recency_0").set_value(3).run()
+    app.button(key="apply_metrics").click().run()
+    assert calls["score_metrics"] == before["score_metrics"] + 1
+    assert calls["read_table"] == before["read_table"]

@@ -47,6 +47,8 @@ from xlsxwriter.exceptions import XlsxWriterException
 
 from tiering.errors import ExportError
 from tiering.i18n import DEFAULT_LANG, t
+from tiering.insight import export_columns as insight_export_columns
+from tiering.insight import playbook_frame, playbook_headers
 from tiering.prepare import PreparedData, describe_issues
 from tiering.scoring import ScoredResult
 from tiering.sql import quote_identifier
@@ -210,7 +212,11 @@ def _export_columns(
     if not scored_names:
         raise ExportError("export.error.not_scored")
     originals = _original_columns(con) if _table_columns(con, "source") else []
-    return _unique_headers(originals, _added_columns(standard, scored_names, lang))
+    added = _added_columns(standard, scored_names, lang)
+    if _table_columns(con, "insight"):
+        # Next step, RFM class, CLV, follow-up date (tiering.insight).
+        added += [_Column(*column) for column in insight_export_columns(lang)]
+    return _unique_headers(originals, added)
 
 
 def _select_sql(
@@ -222,6 +228,8 @@ def _select_sql(
         for column in columns
     )
     join = "LEFT JOIN source AS src ON src._row = s._row" if has_source else ""
+    if any(c.expression.startswith("insight_row.") for c in columns):
+        join += "\nLEFT JOIN insight AS insight_row ON insight_row._row = s._row"
     where = "WHERE s.tier IS NOT DISTINCT FROM ?" if tier_filter else ""
     return f"""
 SELECT
@@ -770,6 +778,21 @@ def _write_standard(
         row += 1
 
 
+def _write_playbook(tables: _SheetWriter, standard: Standard, lang: str) -> None:
+    """Write the service playbook (服务策略), one row per tier."""
+    frame = playbook_frame(standard, lang)
+    kinds = {"cadence_days": "integer"}
+    columns = [
+        _Column(header, key, kinds.get(key, "text"))
+        for key, header in playbook_headers(lang).items()
+    ]
+    rows = [
+        tuple(None if _is_missing(value) else value for value in row)
+        for row in frame[list(playbook_headers(lang))].itertuples(index=False)
+    ]
+    tables.write(t("insight.sheet.playbook", lang), columns, rows, len(rows))
+
+
 # --- public writers ----------------------------------------------------------
 
 
@@ -848,6 +871,8 @@ def write_workbook(
         tables.write(issues_base, issue_columns, issue_rows, len(issue_rows), progress)
         standard_sheet = _unique_sheet_name(t("export.sheet.standard", lang), taken)
         _write_standard(workbook, formats, standard_sheet, standard, lang)
+        if standard.playbook:
+            _write_playbook(tables, standard, lang)
         workbook.close()
     except (OSError, XlsxWriterException) as error:
         logger.exception("workbook could not be written")

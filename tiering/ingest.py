@@ -44,6 +44,7 @@ from html.parser import HTMLParser
 from itertools import repeat
 from pathlib import Path
 from typing import BinaryIO
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,8 @@ TOTAL_LABEL = (
     r"^(合计|小计|总计|总合计|本页合计|累计合计|total|subtotal|grandtotal)([:：].*)?$"
 )
 NOTE_LABEL = r"^(备注|说明|注|附注|填表说明|note|notes)([:：].*)?$"
+# What a totals or notes label (or a cell of blank space) can open with.
+LABEL_START = r"^\s*([合小总本累备说注附填tsgn]|$)"
 
 REASON_BLANK = "ingest.reason.blank_row"
 REASON_TOTAL = "ingest.reason.total_row"
@@ -176,6 +179,7 @@ def read_table(
     sheet: str | None = None,
     header_row: int | None = None,
     max_rows: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> RawTable:
     """Read a client or transaction file into a ``RawTable`` of text.
 
@@ -186,6 +190,8 @@ def read_table(
         header_row: the 1-based row holding the column names; detected if None.
         max_rows: read at most this many data rows (a preview); the table is
             then marked ``truncated``.
+        progress: called with ("read", rows done, rows total) when the file
+            starts (0, 0) and when it has been read.
 
     Returns:
         The table, its row numbers, the rows skipped and how the file was read.
@@ -198,19 +204,25 @@ def read_table(
     data, name = _read_bytes(source, filename)
     kind = _sniff_format(data, name)
     logger.debug("reading %d bytes as %s", len(data), kind)
+    if progress:
+        progress("read", 0, 0)
 
     if kind in ("xlsx", "xls"):
-        return _read_workbook(data, name, kind, sheet, header_row, max_rows)
-    if sheet is not None and sheet != _text_sheet_name(name):
+        table = _read_workbook(data, name, kind, sheet, header_row, max_rows)
+    elif sheet is not None and sheet != _text_sheet_name(name):
         raise InputFileError(
             "error.file.unknown_sheet",
             file=name,
             sheet=sheet,
             sheets=_text_sheet_name(name),
         )
-    if kind == "html":
-        return _read_html(data, name, header_row, max_rows)
-    return _read_text(data, name, header_row, max_rows)
+    elif kind == "html":
+        table = _read_html(data, name, header_row, max_rows)
+    else:
+        table = _read_text(data, name, header_row, max_rows)
+    if progress:
+        progress("read", table.data_rows, table.data_rows)
+    return table
 
 
 def list_sheets(source: Source, filename: str | None = None) -> tuple[SheetInfo, ...]:
@@ -316,7 +328,8 @@ def _read_bytes(source: Source, filename: str | None) -> tuple[bytes, str]:
 
     if len(data) > limit:
         _refuse_size(name, len(data), limit_mb)
-    if not data.strip():
+    # The head decides for any real file; stripping all of it copies it.
+    if not data[:65536].strip() and not data.strip():
         raise InputFileError("error.file.empty", file=name)
     return data, name
 
@@ -787,7 +800,9 @@ def _table_from_grid(
 
     columns = {
         str(index): pa.array(
-            column[header_index + 1 : body_end], type=pa.string(), from_pandas=True
+            column[header_index + 1 : body_end],
+            type=pa.large_string(),
+            from_pandas=True,
         )
         for index, column in enumerate(grid.columns)
     }
@@ -1038,20 +1053,28 @@ def _classify_rows(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
 
     # The first filled cell of each row, spaces removed. Trimming every cell
     # costs seconds on a million rows, so only rows whose first filled cell
-    # is blank space get the slow look further along.
+    # is blank space get the slow look further along; and only rows whose
+    # first cell opens like a label (or is blank space) are looked at at all.
     columns = table.columns
     first = pc.coalesce(*columns) if len(columns) > 1 else columns[0]
-    label = pc.utf8_lower(pc.replace_substring_regex(first, r"\s+", ""))
-    label = label.to_numpy(zero_copy_only=False).astype(object)
-    for index in np.flatnonzero(label == ""):
-        label[index] = _first_filled_label(table, int(index))
-    label = pa.array(label, type=pa.string())
-
-    blank = pc.is_null(label).to_numpy(zero_copy_only=False)
-    total = pc.fill_null(pc.match_substring_regex(label, TOTAL_LABEL), False)
-    note = pc.fill_null(pc.match_substring_regex(label, NOTE_LABEL), False)
-    total = total.to_numpy(zero_copy_only=False)
-    note = note.to_numpy(zero_copy_only=False)
+    blank = pc.is_null(first).to_numpy(zero_copy_only=False)
+    opens = pc.match_substring_regex(first, LABEL_START, ignore_case=True)
+    candidates = np.flatnonzero(pc.fill_null(opens, False).to_numpy(False))
+    total = np.zeros(count, dtype=bool)
+    note = np.zeros(count, dtype=bool)
+    if len(candidates):
+        found = pc.take(first, pa.array(candidates))
+        label = pc.utf8_lower(pc.replace_substring_regex(found, r"\s+", ""))
+        label = label.to_numpy(zero_copy_only=False).astype(object)
+        for position in np.flatnonzero(label == ""):
+            index = int(candidates[position])
+            label[position] = _first_filled_label(table, index)
+        label = pa.array(label, type=pa.string())
+        blank[candidates] = pc.is_null(label).to_numpy(zero_copy_only=False)
+        matches = pc.match_substring_regex(label, TOTAL_LABEL)
+        total[candidates] = pc.fill_null(matches, False).to_numpy(False)
+        matches = pc.match_substring_regex(label, NOTE_LABEL)
+        note[candidates] = pc.fill_null(matches, False).to_numpy(False)
 
     # A notes block at the bottom ends the table: what follows it (the
     # 客户分级标准 grid under a 说明 line, say) is notes, not clients. A single
@@ -1256,7 +1279,7 @@ def _read_text(
 ) -> RawTable:
     """Read delimited text into a ``RawTable``."""
     encoding, text = _decode(data, name)
-    if not text.strip():
+    if not text[:65536].strip() and not text.strip():
         raise InputFileError("error.file.empty", file=name)
 
     lines = _sample_lines(text)
@@ -1269,11 +1292,11 @@ def _read_text(
         [not _looks_numeric(cell) and cell is not None for cell in row]
         for row in grid_rows
     ]
-    header_index = _pick_header(
-        grid_rows, is_text, header_row, name, height=text.count("\n") + 1
-    )
+    line_count = text.count("\n") + 1
+    header_index = _pick_header(grid_rows, is_text, header_row, name, height=line_count)
 
-    body = _body_after(text, header_index, delimiter)
+    body = _body_after(text, header_index, delimiter, data, encoding)
+    del text  # a million-row file's text is hundreds of megabytes
     width = max([len(row) for row in grid_rows[header_index:]] or [1])
     table, line_numbers, truncated = _parse_body(
         body, delimiter, width, header_index, max_rows
@@ -1281,7 +1304,7 @@ def _read_text(
     headers = grid_rows[header_index] if header_index < len(grid_rows) else []
 
     sheet_name = _text_sheet_name(name)
-    sheets = (SheetInfo(sheet_name, False, text.count("\n") + 1),)
+    sheets = (SheetInfo(sheet_name, False, line_count),)
     shown_delimiter = "whitespace" if delimiter == WHITESPACE else delimiter
     return _finish(
         table,
@@ -1299,8 +1322,26 @@ def _read_text(
     )
 
 
-def _body_after(text: str, header_index: int, delimiter: str) -> bytes:
-    """Return the text from the header line on, as UTF-8 bytes for pyarrow."""
+def _body_after(
+    text: str,
+    header_index: int,
+    delimiter: str,
+    data: bytes | None = None,
+    encoding: str | None = None,
+) -> bytes:
+    """Return the text from the header line on, as UTF-8 bytes for pyarrow.
+
+    A UTF-8 file is cut from its own bytes (``data``): encoding the decoded
+    text again would cost seconds on a million rows for the same bytes.
+    """
+    utf8 = encoding in ("utf-8", "utf-8-sig")
+    if data is not None and utf8 and delimiter != WHITESPACE:
+        body = data.removeprefix(b"\xef\xbb\xbf")
+        offset = 0
+        for _ in range(header_index):
+            offset = body.index(b"\n", offset) + 1
+        body = body[offset:]
+        return body if body.endswith(b"\n") else body + b"\n"
     text = text.removeprefix("\ufeff")
     offset = 0
     for _ in range(header_index):
@@ -1330,6 +1371,30 @@ def _parse_body(
         truncated = cut < len(body)
         body = body[:cut]
 
+    # Parsed on every core first; a file with ragged rows is parsed again on
+    # one thread, the only way pyarrow tells each bad row's record number.
+    table, bad_rows = _read_records(body, delimiter, width, use_threads=True)
+    if bad_rows:
+        table, bad_rows = _read_records(body, delimiter, width, use_threads=False)
+        table = _merge_ragged(table, bad_rows, delimiter)
+    record_numbers = np.arange(2, table.num_rows + 2)
+    # Without line breaks inside quoted fields every record is one line.
+    if b'"' in body and body.count(b"\n") != table.num_rows + 1:
+        line_numbers = _line_numbers(table, record_numbers, header_index)
+    else:
+        line_numbers = header_index + record_numbers
+    return table, line_numbers, truncated
+
+
+def _read_records(
+    body: bytes, delimiter: str, width: int, use_threads: bool
+) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """Parse ``body`` below its header line, every column as text.
+
+    Columns are ``large_string``, the type pandas' ``str`` columns hold, so
+    the hand-over to pandas copies nothing. Returns the table and the rows
+    pyarrow skipped for a wrong field count (record number, text).
+    """
     bad_rows: list[tuple[int, str]] = []
 
     def keep_invalid(row) -> str:
@@ -1340,7 +1405,10 @@ def _parse_body(
     table = pacsv.read_csv(
         io.BytesIO(body),
         read_options=pacsv.ReadOptions(
-            column_names=names, skip_rows=1, use_threads=False, block_size=1 << 24
+            column_names=names,
+            skip_rows=1,
+            use_threads=use_threads,
+            block_size=1 << 24,
         ),
         parse_options=pacsv.ParseOptions(
             delimiter="\t" if delimiter == WHITESPACE else delimiter,
@@ -1350,19 +1418,12 @@ def _parse_body(
             invalid_row_handler=keep_invalid,
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in names},
+            column_types={name: pa.large_string() for name in names},
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
         ),
     )
-    if bad_rows:
-        table = _merge_ragged(table, bad_rows, delimiter)
-    record_numbers = np.arange(2, table.num_rows + 2)
-    if b'"' in body:
-        line_numbers = _line_numbers(table, record_numbers, header_index)
-    else:  # without quotes no field can hold a line break
-        line_numbers = header_index + record_numbers
-    return table, line_numbers, truncated
+    return table, bad_rows
 
 
 def _nth_line_end(body: bytes, count: int) -> int:
@@ -1393,13 +1454,14 @@ def _merge_ragged(
         {
             name: pa.array(
                 [(fields[i] or None) if i < len(fields) else None for fields in parsed],
-                type=pa.string(),
+                type=pa.large_string(),
             )
             for i, name in enumerate(names)
         }
     )
     for index in range(table.num_columns, width):
-        table = table.append_column(str(index), pa.nulls(table.num_rows, pa.string()))
+        nulls = pa.nulls(table.num_rows, pa.large_string())
+        table = table.append_column(str(index), nulls)
 
     # Record numbers start at 2 (the header is 1); good rows fill the gaps.
     bad_numbers = np.array([number for number, _ in bad_rows], dtype=np.int64)

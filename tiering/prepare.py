@@ -23,11 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from tiering.errors import MappingError
 from tiering.fields import DERIVED_RECENCY, FIELD_BY_KEY, FIELDS
@@ -200,6 +202,7 @@ def load_clients(
     as_of: dt.date | None = None,
     duplicates: Duplicates = "latest",
     shape: Shape = "auto",
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> PreparedData:
     """Create the DuckDB tables ``source`` and ``clients`` from read tables.
 
@@ -218,6 +221,7 @@ def load_clients(
         shape: ``auto`` reads ``raw`` as transactions when its ids repeat a
             lot and it has a date or amount; ``clients``/``transactions``
             decide explicitly.
+        progress: called with ("load", rows done, rows in file) once loaded.
 
     Returns:
         The row accounting, the issues and the as-of date used.
@@ -260,6 +264,8 @@ def load_clients(
         prepared = _load_client_table(con, staged, rollup, as_of, duplicates)
 
     _drop_staging(con)
+    if progress:
+        progress("load", prepared.rows_in_file, prepared.rows_in_file)
     logger.info(
         "loaded %d clients from %d rows (%d excluded, %d rejected)",
         prepared.rows_loaded,
@@ -423,7 +429,9 @@ def _copy_text(con: duckdb.DuckDBPyConnection, raw: RawTable, table: str) -> Non
     """Create ``table`` with ``_row`` and every source column as VARCHAR."""
     view = "_tiering_frame_view"
     temp = "" if table == "source" else "TEMP "
-    con.register(view, raw.frame)
+    # An Arrow table of the frame shares its buffers; DuckDB scans it in
+    # parallel, where a pandas frame of ``str`` columns is read value by value.
+    con.register(view, pa.Table.from_pandas(raw.frame, preserve_index=False))
     try:
         columns = ", ".join(
             f"CAST({quote_identifier(column)} AS VARCHAR) AS {quote_identifier(column)}"

@@ -25,12 +25,14 @@ step 3 alone and a weight change steps 2 and 3.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import pandas as pd
 
+from tiering.clv import add_clv_column
 from tiering.errors import ScoringError
 from tiering.fields import FIELD_BY_KEY
 from tiering.i18n import template
@@ -122,6 +124,8 @@ def score_metrics(
     columns = table_columns(con, CLIENTS)
     if "client_id" not in columns:
         raise ScoringError("error.scoring.no_clients")
+    if add_clv_column(con, standard):
+        columns = table_columns(con, CLIENTS)
     # Zero-weight metrics are scored too, so a weight change never redoes step 1.
     used = [m for _, m in standard.metrics() if m.field in columns]
     if not used:
@@ -449,6 +453,8 @@ def assign_tiers(
     """
     sql, params, skipped = _tier_ranks_sql(standard, table_columns(con, CLIENTS))
     params.update(_reason_parameters(standard, lang))
+    # Next steps and segments (tiering.insight) describe the old tiers.
+    con.execute("DROP TABLE IF EXISTS insight")
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {SCORED} AS
@@ -522,7 +528,10 @@ def _reason_sql(standard: Standard) -> str:
 
 
 def score_clients(
-    con: duckdb.DuckDBPyConnection, standard: Standard, lang: str = "zh"
+    con: duckdb.DuckDBPyConnection,
+    standard: Standard,
+    lang: str = "zh",
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ScoredResult:
     """Run all three steps: metric scores, composite, tiers.
 
@@ -531,6 +540,7 @@ def score_clients(
             ``prepare.load_clients``).
         standard: the tier standard.
         lang: language of the reason text.
+        progress: called with ("score", steps done, 3) after each step.
 
     Returns:
         A ``ScoredResult``; the rows are in the table ``scored``.
@@ -540,8 +550,15 @@ def score_clients(
             a column of the data.
     """
     reports = score_metrics(con, standard)
+    if progress:
+        progress("score", 1, 3)
     compose_scores(con, standard)
-    return assign_tiers(con, standard, reports, lang)
+    if progress:
+        progress("score", 2, 3)
+    result = assign_tiers(con, standard, reports, lang)
+    if progress:
+        progress("score", 3, 3)
+    return result
 
 
 def composite_histogram(

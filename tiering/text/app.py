@@ -103,6 +103,23 @@ MESSAGES.update(
             "zh": "已加载 {rows:,} 位客户，用时 {seconds} 秒。",
             "en": "Loaded {rows:,} clients in {seconds} s.",
         },
+        "upload.read_speed": {
+            "zh": "已读取 {rows:,} 行，用时 {seconds} 秒（每秒 {rate:,} 行）。",
+            "en": "Read {rows:,} rows in {seconds} s ({rate:,} rows per second).",
+        },
+        "progress.read": {"zh": "正在读取文件…", "en": "Reading the file…"},
+        "progress.load": {
+            "zh": "已载入 {done:,} / {total:,} 行",
+            "en": "Loaded {done:,} of {total:,} rows",
+        },
+        "progress.score": {
+            "zh": "评分：{done} / {total} 步",
+            "en": "Scoring: step {done} of {total}",
+        },
+        "progress.write": {
+            "zh": "正在写入「{step}」：{done:,} / {total:,} 行",
+            "en": "Writing {step}: {done:,} of {total:,} rows",
+        },
         "upload.report": {
             "zh": "数据质量报告：{name}",
             "en": "Data quality report: {name}",
