@@ -15,7 +15,7 @@ logging.basicConfig(
     level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
 )
 
-st.set_page_config(page_title="Tiering Studio 客户分级工作台", page_icon=":material/diamond:", layout="wide")
+st.set_page_config(page_title="Tiering Studio 客户分级工作台", page_icon="💎", layout="wide")
 
 with st.sidebar:
     st.selectbox(
@@ -27,11 +27,13 @@ with st.sidebar:
     st.text_input(tr("app.user.label"), key="user_name", placeholder=tr("app.user.placeholder"))
 
 workspace = app_state.workspace()
-if workspace.con is None and not st.session_state.get("sample_tried"):
-    st.session_state["sample_tried"] = True
+# Retried on every run until it succeeds: a rerun that interrupts the first
+# load (a widget touched early) must not leave the session without data.
+if workspace.con is None and not st.session_state.get("sample_failed"):
     try:
         app_state.load_sample()
     except Exception as error:  # the app must still open on a broken sample
+        st.session_state["sample_failed"] = True
         app_state.show_error(error)
 
 with st.sidebar:

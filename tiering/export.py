@@ -119,17 +119,24 @@ def _date_columns(con: duckdb.DuckDBPyConnection, names: list[str]) -> set[str]:
     """Return the original columns whose every filled value is an ISO date."""
     if not names:
         return set()
-    checks = []
-    for name in names:
-        value = f"nullif(trim(src.{quote_identifier(name)}), '')"
-        checks.append(
-            f"count({value}) > 0 AND count({value}) = "
-            f"count(CASE WHEN regexp_matches({value}, ?) "
-            f"AND try_cast(left({value}, 10) AS DATE) IS NOT NULL THEN 1 END)"
+    # One pass over the cells (UNPIVOT), not one aggregate per column: a
+    # per-column SELECT list made wide sheets (thousands of columns) slow.
+    rows = con.execute(
+        """
+        WITH cells AS (
+            SELECT name, nullif(trim(value), '') AS value
+            FROM (UNPIVOT source ON COLUMNS(* EXCLUDE (_row))
+                  INTO NAME name VALUE value)
         )
-    sql = f"SELECT {', '.join(checks)} FROM source AS src"
-    flags = con.execute(sql, [_ISO_DATE] * len(names)).fetchone()
-    return {name for name, is_date in zip(names, flags, strict=True) if is_date}
+        SELECT name FROM cells
+        WHERE value IS NOT NULL AND list_contains($names, name)
+        GROUP BY name
+        HAVING count(*) = count(CASE WHEN regexp_matches(value, $pattern)
+                AND try_cast(left(value, 10) AS DATE) IS NOT NULL THEN 1 END)
+        """,
+        {"names": list(names), "pattern": _ISO_DATE},
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 def _original_columns(con: duckdb.DuckDBPyConnection) -> list[_Column]:
@@ -875,7 +882,7 @@ def write_workbook(
             _write_playbook(tables, standard, lang)
         workbook.close()
     except (OSError, XlsxWriterException) as error:
-        logger.exception("workbook could not be written")
+        logger.warning("workbook could not be written: %s", type(error).__name__)
         raise ExportError("export.error.write", file=_target_name(target)) from error
     logger.info(
         "workbook written: %d columns, %d tiers", len(columns), len(tier_counts)
@@ -953,7 +960,7 @@ def write_csv(
             )
             _copy_with_bom(body, target)
     except OSError as error:
-        logger.exception("CSV could not be written")
+        logger.warning("CSV could not be written: %s", type(error).__name__)
         raise ExportError("export.error.write", file=_target_name(target)) from error
     logger.info("CSV written: %d columns", len(columns))
 
@@ -990,5 +997,5 @@ def write_issues_workbook(
         tables.write(t("export.sheet.issues", lang), columns, rows, len(rows))
         workbook.close()
     except (OSError, XlsxWriterException) as error:
-        logger.exception("issues workbook could not be written")
+        logger.warning("issues workbook could not be written: %s", type(error).__name__)
         raise ExportError("export.error.write", file=_target_name(target)) from error

@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from tiering.errors import MappingError
+from tiering.errors import InputFileError, MappingError
 from tiering.fields import DERIVED_RECENCY, FIELD_BY_KEY, FIELDS
 from tiering.i18n import t
 from tiering.ingest import ROW_COLUMN, RawTable
@@ -227,6 +227,7 @@ def load_clients(
         The row accounting, the issues and the as-of date used.
 
     Raises:
+        InputFileError: the table has a header but no data rows.
         MappingError: no client id column (and row ids not chosen), a mapped
             column missing, duplicate ids with ``duplicates="stop"``, or a
             transaction table without a date or amount.
@@ -245,6 +246,10 @@ def load_clients(
         shape = "transactions"
     if mapping is None:
         raise MappingError("error.mapping.no_table")
+    if len(raw.frame) == 0 and not raw.skipped:
+        # A header with nothing under it: refuse rather than replace the
+        # user's current data with an empty table.
+        raise InputFileError("error.file.no_data", file=raw.source_name)
 
     _check_ids(raw, mapping)
     staged = _stage(con, raw, mapping, "clients")
