@@ -27,7 +27,9 @@ PAGES = {
     "upload": Labels.PAGE_UPLOAD,
     "standard": Labels.PAGE_STANDARD,
     "results": Labels.PAGE_RESULTS,
+    "playbook": "服务策略",
     "export": Labels.PAGE_EXPORT,
+    "manage": "动态管理",
 }
 
 
@@ -44,6 +46,9 @@ def main() -> None:
                     tab.open_page(label)
                     if name == "results":
                         pick_first_client(tab)
+                    # Some widgets load their code on first use; wait for it.
+                    page.wait_for_load_state("networkidle")
+                    page.wait_for_timeout(2500)  # a script, not a test: a pause is fine
                     # Streamlit scrolls inside its own container, so a tall
                     # viewport, not full_page, captures the whole page.
                     page.screenshot(path=str(OUT / f"{name}.png"))
