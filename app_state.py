@@ -251,6 +251,23 @@ def ensure_scored() -> ScoredResult | None:
     return ws.result
 
 
+def scored_or_stop() -> ScoredResult:
+    """Return the current scores, or stop the page with a sentence.
+
+    For pages that show results: no data loaded, or a standard that cannot
+    be applied, ends the page here with the reason.
+    """
+    if workspace().con is None:
+        st.info(tr("app.no_data"))
+        st.stop()
+    try:
+        result = ensure_scored()
+    except Exception as error:  # one exit for errors: show_error
+        show_error(error)
+        st.stop()
+    return result
+
+
 def histogram() -> Any:
     """Composite histogram of the current scores (2-point bands)."""
     ensure_metrics_and_composite()

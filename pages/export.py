@@ -12,15 +12,7 @@ from tiering.export import ExportMeta, write_csv, write_workbook
 ws = app_state.workspace()
 lang = app_state.lang()
 st.title(tr("page.export"))
-if ws.con is None:
-    st.info(tr("app.no_data"))
-    st.stop()
-
-try:
-    result = app_state.ensure_scored()
-except Exception as error:
-    app_state.show_error(error)
-    st.stop()
+result = app_state.scored_or_stop()
 
 counts = result.tier_counts.drop(columns="color")
 st.dataframe(

@@ -9,15 +9,7 @@ from tiering import charts, insight, results
 ws = app_state.workspace()
 lang = app_state.lang()
 st.title(tr("page.results"))
-if ws.con is None:
-    st.info(tr("app.no_data"))
-    st.stop()
-
-try:
-    result = app_state.ensure_scored()
-except Exception as error:
-    app_state.show_error(error)
-    st.stop()
+result = app_state.scored_or_stop()
 
 st.caption(
     tr(
