@@ -603,3 +603,43 @@ def test_clients_without_tier_get_their_own_sheet_and_summary_line(
     assert _table(book["全部客户"])[1][-1][0].value == "77777"
     summary = {row[0].value: row[1].value for row in book["汇总"].iter_rows()}
     assert summary["未分级"] == 1 and summary["合计"] == 6
+
+
+def test_original_numbers_export_as_numbers_and_ids_stay_text(tmp_path):
+    import duckdb as _duckdb
+    import openpyxl as _openpyxl
+
+    from tiering.export import ExportMeta as _Meta
+    from tiering.export import write_workbook as _write
+    from tiering.ingest import read_table
+    from tiering.mapping import detect_mapping
+    from tiering.prepare import load_clients
+    from tiering.scoring import score_clients
+    from tiering.standard import load_standard
+    from tiering.config import SAMPLE_DATA_DIR
+
+    source = tmp_path / "clients.csv"
+    source.write_text(
+        "客户编号,会员卡号,购买次数,累计金额,备注码\n"
+        "12345,6222020000000001,3,1500.5,007\n"
+        "00123,6222020000000002,10,-20,12\n",
+        encoding="utf-8",
+    )
+    raw = read_table(source)
+    con = _duckdb.connect()
+    prepared = load_clients(con, raw, detect_mapping(raw))
+    standard = load_standard(SAMPLE_DATA_DIR / "default_standard.json")
+    result = score_clients(con, standard)
+    out = tmp_path / "out.xlsx"
+
+    _write(out, con, standard, prepared, result, _Meta(dataset_name="clients.csv"))
+
+    sheet = _openpyxl.load_workbook(out)["全部客户"]
+    header = [cell.value for cell in sheet[1]]
+    rows = {row[0]: dict(zip(header, row)) for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {"12345", "00123"}
+    assert rows["12345"]["会员卡号"] == "6222020000000001"
+    assert rows["12345"]["购买次数"] == 3
+    assert rows["12345"]["累计金额"] == 1500.5
+    assert rows["00123"]["累计金额"] == -20
+    assert rows["12345"]["备注码"] == "007"

@@ -46,6 +46,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import XlsxWriterException
 
 from tiering.errors import ExportError
+from tiering.fields import FIELD_BY_KEY, field_for_header
 from tiering.i18n import DEFAULT_LANG, t
 from tiering.insight import export_columns as insight_export_columns
 from tiering.insight import playbook_frame, playbook_headers
@@ -73,6 +74,21 @@ _ISO_DATE = r"^\d{4}-\d{2}-\d{2}( 00:00:00(\.0+)?)?$"
 _PLAIN_NUMBER = r"^[+-]?[0-9][0-9.,]*$"
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
+# Plain decimals only: no leading zero (00123 is a code), at most 15 digits
+# before the point (Excel's precision), an optional sign and fraction.
+_EXCEL_NUMBER = r"^-?(0|[1-9][0-9]{0,14})(\.[0-9]+)?$"
+_IDENTIFIER_WORDS = (
+    "编号",
+    "号码",
+    "代码",
+    "代号",
+    "账号",
+    "卡号",
+    "证件",
+    "身份证",
+    "手机",
+    "电话",
+)
 ColumnKind = Literal["text", "date", "datetime", "integer", "number", "percent"]
 Progress = Callable[[str, int, int], None]
 Target = str | Path | IO[bytes]
@@ -115,10 +131,18 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _date_columns(con: duckdb.DuckDBPyConnection, names: list[str]) -> set[str]:
-    """Return the original columns whose every filled value is an ISO date."""
-    if not names:
-        return set()
+def _column_kinds(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str, str]:
+    """Return ``date`` or ``number`` for original columns that hold only those.
+
+    A column is a date column when every filled value is an ISO date, and a
+    number column when every filled value is a plain decimal without a
+    leading zero and with at most 15 integer digits (so Excel keeps it
+    exactly). Columns whose header names an identifier stay text whatever
+    they hold: an id like 12345 must not become a number.
+    """
+    candidates = [name for name in names if not _names_an_identifier(name)]
+    if not candidates:
+        return {}
     # One pass over the cells (UNPIVOT), not one aggregate per column: a
     # per-column SELECT list made wide sheets (thousands of columns) slow.
     rows = con.execute(
@@ -128,27 +152,53 @@ def _date_columns(con: duckdb.DuckDBPyConnection, names: list[str]) -> set[str]:
             FROM (UNPIVOT source ON COLUMNS(* EXCLUDE (_row))
                   INTO NAME name VALUE value)
         )
-        SELECT name FROM cells
+        SELECT name,
+               count(*) = count(CASE WHEN regexp_matches(value, $date_pattern)
+                   AND try_cast(left(value, 10) AS DATE) IS NOT NULL THEN 1 END),
+               count(*) = count(CASE WHEN regexp_matches(value, $number_pattern)
+                   THEN 1 END)
+        FROM cells
         WHERE value IS NOT NULL AND list_contains($names, name)
         GROUP BY name
-        HAVING count(*) = count(CASE WHEN regexp_matches(value, $pattern)
-                AND try_cast(left(value, 10) AS DATE) IS NOT NULL THEN 1 END)
         """,
-        {"names": list(names), "pattern": _ISO_DATE},
+        {
+            "names": candidates,
+            "date_pattern": _ISO_DATE,
+            "number_pattern": _EXCEL_NUMBER,
+        },
     ).fetchall()
-    return {name for (name,) in rows}
+    kinds = {}
+    for name, is_date, is_number in rows:
+        if is_date:
+            kinds[name] = "date"
+        elif is_number:
+            kinds[name] = "number"
+    return kinds
+
+
+def _names_an_identifier(header: str) -> bool:
+    """True when a header means an id, phone or card number (kept as text)."""
+    field_key = field_for_header(header)
+    if field_key is not None and FIELD_BY_KEY[field_key].kind == "id":
+        return True
+    return any(word in header for word in _IDENTIFIER_WORDS) or bool(
+        re.search(r"(?i)(^|[^a-z])(id|code|no|number|phone|tel)([^a-z]|$)", header)
+    )
 
 
 def _original_columns(con: duckdb.DuckDBPyConnection) -> list[_Column]:
     """Return the original columns of ``source`` in file order."""
     names = [name for name in _table_columns(con, "source") if name != "_row"]
-    dates = _date_columns(con, names)
+    kinds = _column_kinds(con, names)
     columns = []
     for name in names:
         ref = f"src.{quote_identifier(name)}"
-        if name in dates:
+        if kinds.get(name) == "date":
             expression = f"try_cast(left(nullif(trim({ref}), ''), 10) AS DATE)"
             columns.append(_Column(name, expression, "date"))
+        elif kinds.get(name) == "number":
+            expression = f"try_cast(nullif(trim({ref}), '') AS DOUBLE)"
+            columns.append(_Column(name, expression, "number"))
         else:
             columns.append(_Column(name, ref, "text"))
     return columns
