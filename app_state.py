@@ -60,6 +60,8 @@ class Workspace:
     reports: tuple[MetricReport, ...] = ()
     result: ScoredResult | None = None
     signatures: dict[str, str] = field(default_factory=dict)
+    # The composite histogram depends only on weights: kept until they change.
+    histogram: Any = None
     dataset_id: int | None = None  # the stored copy of this data, once saved
 
 
@@ -233,6 +235,7 @@ def ensure_metrics_and_composite() -> None:
         ws.signatures = {"metrics": wanted["metrics"]}
     if ws.signatures.get("weights") != wanted["weights"]:
         compose_scores(ws.con, ws.standard)
+        ws.histogram = None
         ws.signatures["weights"] = wanted["weights"]
         ws.signatures.pop("tiers", None)
 
@@ -269,9 +272,15 @@ def scored_or_stop() -> ScoredResult:
 
 
 def histogram() -> Any:
-    """Composite histogram of the current scores (2-point bands)."""
+    """Composite histogram of the current scores (2-point bands).
+
+    A cut-off move reuses it; only a weight or metric change recomputes it.
+    """
     ensure_metrics_and_composite()
-    return composite_histogram(workspace().con, HISTOGRAM_WIDTH)
+    ws = workspace()
+    if ws.histogram is None:
+        ws.histogram = composite_histogram(ws.con, HISTOGRAM_WIDTH)
+    return ws.histogram
 
 
 def to_bytes(writer: Any, *args: Any, **kwargs: Any) -> bytes:

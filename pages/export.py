@@ -47,10 +47,14 @@ audit_xlsx, audit_csv = (
 )
 
 
+# Built here, in the script run: a download's data function runs outside it,
+# where session state (which ensure_insight reads) is not available.
+app_state.ensure_insight()
+
+
 def workbook_bytes():
     """Build the workbook when the user clicks, not on every rerun."""
     audit_xlsx()
-    app_state.ensure_insight()
     return app_state.to_bytes(
         write_workbook, con, standard, prepared, result, meta, lang
     )
@@ -58,7 +62,6 @@ def workbook_bytes():
 
 def csv_bytes():
     audit_csv()
-    app_state.ensure_insight()
     return app_state.to_bytes(write_csv, con, standard, lang)
 
 
@@ -98,7 +101,6 @@ else:
     )
 
     def owner_bytes():
-        app_state.ensure_insight()
         writer = owners.write_owner_zip if shape == "zip" else owners.write_owner_workbook
         return app_state.to_bytes(writer, con, standard, by, lang)
 

@@ -52,8 +52,12 @@ def live_tuning():
 
     standard = edited_standard(data)
     app_state.set_standard(standard)
-    app_state.ensure_metrics_and_composite()
-    counts = count_tiers(ws.con, standard)
+    try:
+        app_state.ensure_metrics_and_composite()
+        counts = count_tiers(ws.con, standard)
+    except Exception as error:  # e.g. no metric of the standard fits the data
+        app_state.show_error(error)
+        return
     metrics = st.columns(len(counts))
     total = max(int(counts["clients"].sum()), 1)
     for column, (_, row) in zip(metrics, counts.iterrows()):

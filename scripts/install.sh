@@ -65,8 +65,18 @@ apt_install() {
     fi
   done
   log "installing Debian packages: ${missing[*]}"
+  # Lists that know a package can still be too old to fetch it (404): then
+  # refresh them once and try again.
+  if ! apt_get_install "${missing[@]}"; then
+    log "refreshing Debian package lists and retrying"
+    as_root apt-get update -qq
+    apt_get_install "${missing[@]}"
+  fi
+}
+
+apt_get_install() {
   as_root env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 # Create .venv unless a working one is there. Debian ships venv separately.

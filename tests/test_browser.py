@@ -100,6 +100,9 @@ def test_manager_loads_sample_moves_cutoff_and_downloads_tiered_workbook(
 
     workbook = openpyxl.load_workbook(workbook_path, read_only=True)
     sheet_names = workbook.sheetnames
+    header = next(workbook[sheet_names[1]].iter_rows(max_row=1, values_only=True))
     workbook.close()
     for tier in _tier_names(default_standard_path):
         assert any(tier in name for name in sheet_names), (tier, sheet_names)
+    # The next step is built in the script run, not in the download callback.
+    assert "升级建议" in header, header
