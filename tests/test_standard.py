@@ -75,7 +75,7 @@ def test_default_standard_loads_and_round_trips(default_standard_path):
             ("tiers", 1, "min_score"),
             80,
             "tiers[1].min_score",
-            "must not exceed the tier above",
+            "is above that of the tier above",
         ),
         (("tiers", 0, "color"), "red", "tiers[0].color", "colour"),
     ],
@@ -99,6 +99,19 @@ def test_thresholds_must_be_four_ascending_cuts():
     assert describe_error(caught.value, "zh") == (
         "分级标准中的「dimensions[0].metrics[0].cuts」有误：须从小到大排列。请修改后重试。"
     )
+
+
+def test_tier_order_message_names_both_tiers_and_scores(default_standard_path):
+    data = load_standard(default_standard_path).to_dict()
+    data["tiers"][1]["min_score"] = 80
+
+    with pytest.raises(StandardError) as caught:
+        Standard.from_dict(data)
+
+    assert "「黄金」的最低分 80 高于上一等级「钻石」的 75" in describe_error(
+        caught.value, "zh"
+    )
+    assert "'黄金' (80)" in describe_error(caught.value, "en")
 
 
 def test_gate_must_name_an_existing_tier():

@@ -364,11 +364,24 @@ def _parse_tiers(raw_tiers: Any) -> tuple[Tier, ...]:
     if len(set(names)) != len(names):
         raise _fail("tiers", "tier_names")
     for i in range(1, len(tiers)):
-        if tiers[i].min_score > tiers[i - 1].min_score:
-            raise _fail(f"tiers[{i}].min_score", "tier_order")
-        if tiers[i].share < tiers[i - 1].share:
-            raise _fail(f"tiers[{i}].share", "share_order")
+        tier, above = tiers[i], tiers[i - 1]
+        names = {"tier": tier.name, "above": above.name}
+        if tier.min_score > above.min_score:
+            raise _fail(
+                f"tiers[{i}].min_score", "tier_order", **names,
+                value=_plain(tier.min_score), limit=_plain(above.min_score),
+            )
+        if tier.share < above.share:
+            raise _fail(
+                f"tiers[{i}].share", "share_order", **names,
+                value=_plain(tier.share), limit=_plain(above.share),
+            )
     return tiers
+
+
+def _plain(number: float) -> str:
+    """A score or share as typed: 55 rather than 55.0."""
+    return f"{number:g}"
 
 
 def _parse_gate(data: dict[str, Any], path: str, tier_names: list[str]) -> Gate:

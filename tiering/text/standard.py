@@ -67,12 +67,16 @@ MESSAGES = {
         "en": "tier names must be unique",
     },
     "standard.problem.tier_order": {
-        "zh": "不能高于上一等级",
-        "en": "must not exceed the tier above",
+        "zh": "「{tier}」的最低分 {value} 高于上一等级「{above}」的 {limit}，"
+        "请调低「{tier}」或调高「{above}」",
+        "en": "the minimum score of '{tier}' ({value}) is above that of the "
+        "tier above, '{above}' ({limit}); lower '{tier}' or raise '{above}'",
     },
     "standard.problem.share_order": {
-        "zh": "不能低于上一等级",
-        "en": "must not be below the tier above",
+        "zh": "「{tier}」的累计占比 {value}% 低于上一等级「{above}」的 {limit}%，"
+        "请调高「{tier}」或调低「{above}」",
+        "en": "the cumulative share of '{tier}' ({value} %) is below that of "
+        "the tier above, '{above}' ({limit} %); raise '{tier}' or lower '{above}'",
     },
     "standard.problem.list": {"zh": "须为非空列表", "en": "must be a non-empty list"},
     "standard.problem.single": {"zh": "须为单个值", "en": "must be a single value"},
