@@ -564,3 +564,217 @@ def test_refusal_is_one_clear_sentence_in_each_language(tmp_path, monkeypatch, c
     call, zh, en = REFUSALS[case]
 
     assert _refusal(lambda: call(tmp_path)) == (zh, en)
+
+
+# --- large workbooks: typed Arrow columns, the same text as cell by cell ------
+
+
+def _clean_workbook(folder):
+    """A title, a header on row 3 and one kind of value per column."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    path = folder / "clean.xlsx"
+    book = xlsxwriter.Workbook(path)
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    sheet = book.add_worksheet("名单")
+    sheet.merge_range("A1:F1", "客户名单")
+    sheet.write_row(
+        2, 0, ["客户编号", "姓名", "金额", "会员号", "日期", "有效", "顾问"]
+    )
+    amounts = [1 / 3, 120.5, 45356, 1e-7, -0.5, 1234567890123.25, 0.1, 2.5e-5]
+    for offset, amount in enumerate(amounts):
+        row = 3 + offset
+        sheet.write_string(row, 0, f"{offset:05d}")
+        sheet.write_string(row, 1, ["张一", "  ", "\u3000", "NA"][offset % 4])
+        sheet.write_number(row, 2, amount)
+        sheet.write_number(row, 3, [123456789012345678, 7][offset % 2])
+        when = dt.datetime(2024, 3, 5, 14 if offset % 2 else 0, 30 if offset % 2 else 0)
+        sheet.write_datetime(row, 4, when, stamp if offset % 2 else day)
+        sheet.write_boolean(row, 5, bool(offset % 2))
+    sheet.merge_range("G4:G6", "陈顾问")
+    sheet.write_formula("G7", "=NA()", None, "#N/A")
+    sheet.write_row(11, 0, ["合计", None, 999])
+    sheet.write("A13", "备注：金额单位为元")
+    book.close()
+    return path
+
+
+def _read_cell_by_cell(path, monkeypatch, **options):
+    from tiering import ingest
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "_read_xlsx_fast", lambda *args: None)
+        return read_table(path, **options)
+
+
+def _read_fast(path, **options):
+    """Read through the Arrow path only; fails if it hands over to calamine."""
+    from tiering import ingest
+
+    return ingest._read_xlsx_fast(
+        Path(path).read_bytes(),
+        Path(path).name,
+        options.get("sheet"),
+        options.get("header_row"),
+        options.get("max_rows"),
+    )
+
+
+def test_clean_workbook_reads_the_same_through_arrow_as_cell_by_cell(
+    tmp_path, monkeypatch
+):
+    path = _clean_workbook(tmp_path)
+
+    fast = _read_fast(path)
+    slow = _read_cell_by_cell(path, monkeypatch)
+
+    assert fast.frame.equals(slow.frame)
+    assert fast.skipped == slow.skipped
+    assert fast.imprecise_cells == slow.imprecise_cells
+    assert (fast.header_row, fast.sheet, fast.sheets) == (
+        slow.header_row,
+        slow.sheet,
+        slow.sheets,
+    )
+
+
+def test_clean_workbook_values_read_as_excel_shows_them(tmp_path):
+    table = _read_fast(_clean_workbook(tmp_path))
+
+    assert table.header_row == 3
+    assert _column(table, "客户编号")[:3] == ["00000", "00001", "00002"]
+    assert _column(table, "姓名")[:4] == ["张一", None, None, "NA"]
+    assert _column(table, "金额") == [
+        "0.333333333333333",
+        "120.5",
+        "45356",
+        "0.0000001",
+        "-0.5",
+        "1234567890123.25",
+        "0.1",
+        "0.000025",
+    ]
+    assert _column(table, "会员号")[:2] == ["123456789012346000", "7"]
+    assert (4, "会员号") in table.imprecise_cells
+    assert _column(table, "日期")[:2] == ["2024-03-05", "2024-03-05 14:30:00"]
+    assert _column(table, "有效")[:2] == ["FALSE", "TRUE"]
+    assert _column(table, "顾问")[:4] == ["陈顾问", "陈顾问", "陈顾问", None]
+    assert [(s.row, s.reason_key) for s in table.skipped] == [
+        (12, "ingest.reason.total_row"),
+        (13, "ingest.reason.note_row"),
+    ]
+
+
+def test_clean_workbook_preview_is_truncated_the_same_way(tmp_path, monkeypatch):
+    path = _clean_workbook(tmp_path)
+
+    fast = _read_fast(path, max_rows=3)
+    slow = _read_cell_by_cell(path, monkeypatch, max_rows=3)
+
+    assert fast.truncated and slow.truncated
+    assert fast.frame.equals(slow.frame)
+
+
+def _one_column_workbook(folder, values, header="金额"):
+    import xlsxwriter
+
+    path = folder / "one.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["客户编号", header])
+    for offset, value in enumerate(values):
+        sheet.write_string(1 + offset, 0, f"K{offset}")
+        sheet.write(1 + offset, 1, value)
+    book.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # fastexcel would show these numbers with nine decimals and True as
+        # 'true'; a column mixing kinds is read cell by cell instead.
+        (["A-7", 1 / 3, True], ["A-7", "0.333333333333333", "TRUE"]),
+        ([5, "N/A", 2.5], ["5", "N/A", "2.5"]),
+        ([5, "nan", "00123"], ["5", "nan", "00123"]),
+    ],
+)
+def test_column_mixing_kinds_keeps_each_cell_as_typed(tmp_path, values, expected):
+    from tiering import ingest
+
+    path = _one_column_workbook(tmp_path, values)
+
+    with pytest.raises(ingest._NeedsCalamine):
+        _read_fast(path)
+    assert _column(read_table(path), "金额") == expected
+
+
+def test_time_of_day_cell_is_read_as_a_time(tmp_path):
+    import datetime as dt
+
+    import xlsxwriter
+
+    path = tmp_path / "time.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["客户编号", "时间"])
+    sheet.write_string(1, 0, "K1")
+    sheet.write_datetime(
+        1, 1, dt.time(14, 30), book.add_format({"num_format": "hh:mm"})
+    )
+    book.close()
+
+    assert _column(read_table(path), "时间") == ["14:30:00"]
+
+
+def test_zero_padded_codes_are_padded_on_the_arrow_path(tmp_path, monkeypatch):
+    import xlsxwriter
+
+    path = tmp_path / "codes.xlsx"
+    book = xlsxwriter.Workbook(path)
+    zeros = book.add_format({"num_format": "000000"})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["客户编号", "金额"])
+    for row, code in enumerate([123, 4567, 1234567], start=1):
+        sheet.write_number(row, 0, code, zeros)
+        sheet.write_number(row, 1, code, zeros)
+    book.close()
+
+    fast = _read_fast(path)
+
+    assert _column(fast, "客户编号") == ["000123", "004567", "1234567"]
+    assert _column(fast, "金额") == ["123", "4567", "1234567"]
+    assert fast.frame.equals(_read_cell_by_cell(path, monkeypatch).frame)
+
+
+def test_unsaved_formulas_are_named_on_the_arrow_path(tmp_path):
+    table = _read_fast(fx.unsaved_formulas_xlsx(tmp_path))
+
+    assert table.formula_columns == ("翻倍金额",)
+    assert _column(table, "累计金额") == ["20", "30", "40"]
+
+
+def test_number_texts_in_arrow_match_the_cell_by_cell_rule():
+    import numpy as np
+    import pyarrow as pa
+
+    from tiering.ingest import _float_array_texts, _number_text
+
+    generator = np.random.default_rng(7)
+    numbers = np.concatenate(
+        [
+            generator.normal(0, 1e6, 2000).round(2),
+            generator.normal(0, 1, 2000),
+            10.0 ** generator.uniform(-9, 16, 2000),
+            [0.1 + 0.2, 1e15, 999999999999999.0, 1e15 + 0.5, -0.0, 5e-324, 1e300],
+        ]
+    )
+
+    texts, long_rows = _float_array_texts(pa.array(numbers))
+
+    assert texts.to_pylist() == [_number_text(float(value)) for value in numbers]
+    long_whole = (numbers == np.trunc(numbers)) & (np.abs(numbers) >= 1e15)
+    assert set(long_rows) == set(np.flatnonzero(long_whole))

@@ -39,12 +39,13 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from itertools import repeat
 from pathlib import Path
 from typing import BinaryIO
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -420,6 +421,15 @@ def _read_workbook(
     max_rows: int | None,
 ) -> RawTable:
     """Read one sheet of a workbook into a ``RawTable``."""
+    if kind == "xlsx":
+        try:
+            table = _read_xlsx_fast(data, name, sheet, header_row, max_rows)
+        except _NeedsCalamine as reason:
+            logger.info("sheet read cell by cell with python-calamine: %s", reason)
+        else:
+            if table is not None:
+                return table
+
     sheets = _open_sheets(data, name)
     info, loaded = _choose_sheet(sheets, name, sheet)
     _check_row_limit(name, info.rows - 1)
@@ -435,7 +445,16 @@ def _read_workbook(
     )
     formula_cols: dict[int, list[int]] = {}
     if kind == "xlsx":
-        formula_cols = _check_sheet_xml(data, info.name, grid, cells, header_index)
+        formula_cols = _check_sheet_xml(
+            data,
+            info.name,
+            _id_like_columns(grid, header_index, cells),
+            _empty_named_columns(grid, header_index),
+            lambda xml, styles, columns: _pad_codes(
+                grid, xml, styles, columns, header_index
+            ),
+            header_index,
+        )
 
     table = _table_from_grid(
         grid,
@@ -448,14 +467,17 @@ def _read_workbook(
         delimiter=None,
         file_format=kind,
     )
-    return _with_formula_columns(table, grid, header_index, formula_cols)
+    headers = _header_texts(grid, header_index)
+    headers += [None] * (len(grid.columns) - len(headers))
+    return _with_formula_columns(table, headers, formula_cols)
 
 
 def _check_sheet_xml(
     data: bytes,
     sheet: str,
-    grid: _Grid,
-    cells: list[list[object]],
+    id_columns: set[int],
+    empty_columns: set[int],
+    pad: Callable[[bytes, dict[int, sheetxml.PaddedFormat], set[int]], None],
     header_index: int,
 ) -> dict[int, list[int]]:
     """Pad zero-formatted codes and find formulas without saved values.
@@ -468,8 +490,6 @@ def _check_sheet_xml(
         0-based column → 0-based rows below the header of its formula cells
         without a value.
     """
-    id_columns = _id_like_columns(grid, header_index, cells)
-    empty_columns = _empty_named_columns(grid, header_index)
     if not id_columns and not empty_columns:
         return {}
     archive = sheetxml.open_archive(data)
@@ -483,7 +503,7 @@ def _check_sheet_xml(
     if xml is None:
         return {}
     if styles:
-        _pad_codes(grid, xml, styles, id_columns, header_index)
+        pad(xml, styles, id_columns)
     if not empty_columns:
         return {}
     found = sheetxml.formulas_without_values(xml)
@@ -503,23 +523,29 @@ def _id_like_columns(
     grid: _Grid, header_index: int, cells: list[list[object]]
 ) -> set[int]:
     """Columns whose header names a code and that hold number cells."""
-    from tiering.fields import FIELD_BY_KEY, field_for_header
-
     found = set()
     for index, header in enumerate(grid.row(header_index)):
         if header is None:
             continue
-        key = field_for_header(header)
-        is_code = (key is not None and FIELD_BY_KEY[key].kind == "id") or bool(
-            _CODE_HEADER.search(header)
-        )
-        if is_code and any(
+        if _is_code_header(header) and any(
             type(row[index]) is float
             for row in cells[header_index + 1 :]
             if index < len(row)
         ):
             found.add(index)
     return found
+
+
+def _is_code_header(header: str | None) -> bool:
+    """True for a header naming an id-kind field or a code (编号, 账号…)."""
+    from tiering.fields import FIELD_BY_KEY, field_for_header
+
+    if header is None:
+        return False
+    key = field_for_header(header)
+    if key is not None and FIELD_BY_KEY[key].kind == "id":
+        return True
+    return bool(_CODE_HEADER.search(header))
 
 
 def _empty_named_columns(grid: _Grid, header_index: int) -> set[int]:
@@ -555,15 +581,13 @@ def _pad_codes(
 
 def _with_formula_columns(
     table: RawTable,
-    grid: _Grid,
-    header_index: int,
+    headers: list[str | None],
     formula_cols: dict[int, list[int]],
 ) -> RawTable:
     """Name the table's columns whose formulas have no saved values."""
     if not formula_cols:
         return table
-    headers = _header_texts(grid, header_index)
-    names = unique_headers(headers + [None] * (len(grid.columns) - len(headers)))
+    names = unique_headers(headers)
     columns = tuple(
         names[index]
         for index in sorted(formula_cols)
@@ -571,6 +595,336 @@ def _with_formula_columns(
     )
     logger.warning("%d columns have formulas without saved values", len(columns))
     return dataclasses.replace(table, formula_columns=columns)
+
+
+# --- large .xlsx sheets: Arrow columns from fastexcel ---------------------------
+#
+# fastexcel parses the sheet once in Rust and hands back typed Arrow columns;
+# each cell's text is then made column by column in Arrow compute, with the
+# same rules as ``_cell_text``. fastexcel re-parses the whole sheet on every
+# load, so the header is found first from the start of the sheet's XML and
+# the rows below it are loaded once. Whatever these columns cannot tell
+# exactly (a column mixing numbers and text, an error where a number should
+# be, time-only or sub-second values, 1904 dates, dates in the header rows)
+# sends the sheet back to python-calamine, cell by cell.
+
+
+class _NeedsCalamine(Exception):
+    """The sheet holds something only the cell-by-cell reader shows exactly."""
+
+
+# Excel's day 1 (1900-01-01); earlier values are times of day without a date.
+_FIRST_EXCEL_DAY_MS = -2_208_988_800_000
+_DAY_MS = 86_400_000
+
+
+def _xlsx_sheets(
+    archive, count: int
+) -> list[tuple[SheetInfo, sheetxml.SheetEntry, sheetxml.SheetHead]]:
+    """Every worksheet with its info and first ``count`` rows."""
+    listed = sheetxml.worksheets(archive)
+    if listed is None:
+        raise _NeedsCalamine("not an .xlsx workbook part")
+    entries, date1904 = listed
+    if date1904:
+        raise _NeedsCalamine("dates counted from 1904")
+
+    sheets = []
+    for entry in entries:
+        head = sheetxml.sheet_head(archive, entry.path, count)
+        if head is None:
+            raise _NeedsCalamine("a cell kind read only by calamine")
+        rows = 0 if not head.rows else (head.height or len(head.rows))
+        sheets.append((SheetInfo(entry.name, entry.hidden, rows), entry, head))
+    return sheets
+
+
+def _choose_xlsx_sheet(sheets, name: str, sheet: str | None):
+    """As ``_choose_sheet``, over sheets known by their first rows."""
+    if sheet is not None:
+        for chosen in sheets:
+            if chosen[0].name == sheet:
+                return chosen
+        names = "、".join(info.name for info, _, _ in sheets)
+        raise InputFileError(
+            "error.file.unknown_sheet", file=name, sheet=sheet, sheets=names
+        )
+    for chosen in sheets:
+        info, _, head = chosen
+        filled = any(v not in ("", None) for row in head.rows for v in row)
+        if not info.hidden and info.rows > 0 and filled:
+            return chosen
+    raise InputFileError("error.file.no_data", file=name)
+
+
+def _read_xlsx_fast(
+    data: bytes,
+    name: str,
+    sheet: str | None,
+    header_row: int | None,
+    max_rows: int | None,
+) -> RawTable | None:
+    """Read an .xlsx sheet into a ``RawTable`` through fastexcel's Arrow columns.
+
+    Raises ``_NeedsCalamine`` when the sheet must be read cell by cell.
+    """
+    archive = sheetxml.open_archive(data)
+    if archive is None:
+        return None
+    scan = max(HEADER_SCAN_ROWS * 10, header_row or 0)
+    sheets = _xlsx_sheets(archive, scan)
+    info, entry, head = _choose_xlsx_sheet(sheets, name, sheet)
+    _check_row_limit(name, info.rows - 1)
+
+    grid = _grid_from_cells(head.rows[:scan])
+    # The merged ranges close the sheet's XML: they are read on a second
+    # thread while fastexcel (which lets go of the GIL) loads the rows.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        merged = pool.submit(sheetxml.merged_ranges, archive, entry.path)
+        header_index = _pick_xlsx_header(grid, header_row, name, info.rows, merged)
+        if any(row <= header_index for row, _ in head.date_cells):
+            raise _NeedsCalamine("a date in the title or header rows")
+        first = header_index + 1
+        body, column_types, total = _load_body(data, entry.name, first, max_rows)
+        grid.merged = merged.result()
+    width = max([len(grid.columns)] + [position + 1 for position in body])
+    height = len(next(iter(body.values()))) if body else 0
+    texts, imprecise = {}, []
+    for position in range(width):
+        if position not in body:
+            texts[position] = pa.nulls(height, pa.large_string())
+            continue
+        texts[position], long_rows = _arrow_texts(body[position])
+        imprecise += [(first + int(row), position) for row in long_rows]
+
+    headers = _header_texts(grid, header_index)
+    headers += [None] * (width - len(headers))
+    formula_cols = _check_sheet_xml(
+        data,
+        entry.name,
+        _numeric_code_columns(headers, column_types),
+        {
+            i
+            for i, text in texts.items()
+            if headers[i] is not None and text.null_count == len(text)
+        },
+        lambda xml, styles, columns: _pad_arrow_codes(
+            texts, xml, styles, columns, first
+        ),
+        header_index,
+    )
+    _fill_merged_arrow(texts, grid.merged, first)
+
+    table = pa.table({str(i): texts[i] for i in range(width)})
+    row_numbers = np.arange(first + 1, first + 1 + height, dtype=np.int64)
+    truncated = max_rows is not None and total - first > max_rows
+    raw = _finish(
+        table,
+        row_numbers,
+        headers,
+        name,
+        first,
+        info.name,
+        tuple(info for info, _, _ in sheets),
+        None,
+        None,
+        "xlsx",
+        [(row + 1, col) for row, col in imprecise],
+        truncated,
+    )
+    return _with_formula_columns(raw, headers, formula_cols)
+
+
+def _pick_xlsx_header(
+    grid: _Grid, header_row: int | None, name: str, rows: int, merged: Future
+) -> int:
+    """``_pick_header``, waiting for the merged ranges only if they matter.
+
+    They change the choice only when a header-like row has another below
+    it (group labels over names); that is told by trying every row grouped.
+    """
+    every_row_grouped = [((row, 0), (row, 1)) for row in range(grid.height)]
+    choices = {
+        _pick_header(grid.head(), grid.is_text, header_row, name, ranges, rows)
+        for ranges in ([], every_row_grouped)
+    }
+    if len(choices) == 1:
+        return choices.pop()
+    grid.merged = merged.result()
+    return _pick_header(grid.head(), grid.is_text, header_row, name, grid.merged, rows)
+
+
+def _load_body(
+    data: bytes, sheet: str, first: int, max_rows: int | None
+) -> tuple[dict[int, pa.Array], dict[int, pa.DataType], int]:
+    """The typed columns below the header, by sheet column, and the sheet height.
+
+    Every cell is looked at to type its column (``schema_sample_rows=None``):
+    a sampled type would turn a text like ``00123`` further down into the
+    number 123. ``strict`` refuses columns of mixed kinds instead of showing
+    their numbers with nine decimals.
+    """
+    import fastexcel
+
+    try:
+        loaded = fastexcel.read_excel(data).load_sheet(
+            sheet,
+            header_row=None,
+            skip_rows=first,
+            n_rows=max_rows,
+            schema_sample_rows=None,
+            dtype_coercion="strict",
+        )
+        table, errors = loaded.to_arrow_with_errors()
+        positions = [column.absolute_index for column in loaded.selected_columns]
+        total = loaded.total_height
+    except Exception as error:  # fastexcel raises several unrelated types
+        raise _NeedsCalamine(type(error).__name__) from error
+
+    types = {position: table.column(i).type for i, position in enumerate(positions)}
+    if errors is not None:
+        for cell in errors.errors:
+            # In a text column only an Excel error (#N/A) fails; calamine
+            # shows it as empty too. Anywhere else it may be a text.
+            column_type = table.column(cell.offset_position[1]).type
+            if not pa.types.is_string(column_type):
+                raise _NeedsCalamine("a cell that does not fit its column's type")
+    columns = {position: table.column(i) for i, position in enumerate(positions)}
+    return columns, types, total
+
+
+def _arrow_texts(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Cell texts of one typed column (as ``_cell_text``) and its over-long
+    whole numbers' positions."""
+    kind = column.type
+    none = np.array([], dtype=np.int64)
+    if pa.types.is_null(kind):
+        return pa.nulls(len(column), pa.large_string()), none
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        blank = pc.or_(pc.equal(pc.utf8_length(column), 0), pc.utf8_is_space(column))
+        return pc.if_else(blank, None, column.cast(pa.large_string())), none
+    if pa.types.is_boolean(kind):
+        return pc.if_else(column, "TRUE", "FALSE").cast(pa.large_string()), none
+    if pa.types.is_floating(kind):
+        return _float_array_texts(column)
+    if pa.types.is_integer(kind):
+        return column.cast(pa.large_string()), none
+    if pa.types.is_timestamp(kind):
+        return _timestamp_texts(column), none
+    if pa.types.is_date32(kind):
+        return pc.strftime(column, "%Y-%m-%d").cast(pa.large_string()), none
+    raise _NeedsCalamine(f"a column of {kind}")
+
+
+def _float_array_texts(column: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """``_number_text`` of every number, in Arrow, Python only for rare ones.
+
+    Whole numbers are cast from int64. For the others Arrow writes the
+    shortest text that reads back as the same float; when that has at most
+    15 significant digits and no exponent it is exactly what ``{:.15g}``
+    gives (rounding to 15 digits cannot move a float that close to a shorter
+    decimal), so only longer or exponent texts, and whole numbers past 15
+    digits, go through ``_number_text``.
+    """
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    numbers = column.to_numpy(zero_copy_only=False)
+    if not np.isfinite(numbers[valid]).all():
+        raise _NeedsCalamine("a text read as NaN or infinity")  # "nan", "inf"
+    whole = valid & (numbers == np.trunc(numbers))
+    exact = whole & (np.abs(numbers) < EXACT_DIGITS_LIMIT)
+    long_whole = whole & ~exact
+    integers = np.where(exact, numbers, 0).astype(np.int64)
+    texts = pa.array(integers, mask=~valid).cast(pa.large_string())
+
+    others = valid & ~exact
+    if others.any():
+        values = numbers[others]
+        shortest = pa.array(values).cast(pa.large_string())
+        # Without the sign, 16 characters hold at most 15 digits and a point.
+        size = pc.binary_length(shortest).to_numpy(zero_copy_only=False)
+        plain = (size - (values < 0) <= 16) & (values != np.trunc(values))
+        plain &= ~pc.match_substring(shortest, "e").to_numpy(zero_copy_only=False)
+        if not plain.all():
+            fixed = [_number_text(float(v)) for v in values[~plain]]
+            shortest = pc.replace_with_mask(
+                shortest, pa.array(~plain), pa.array(fixed, pa.large_string())
+            )
+        texts = pc.replace_with_mask(texts, pa.array(others), shortest)
+    return texts, np.flatnonzero(long_whole)
+
+
+def _timestamp_texts(column: pa.Array) -> pa.Array:
+    """Dates at midnight as ``YYYY-MM-DD``, others with ``HH:MM:SS``."""
+    millis = pc.cast(column, pa.int64())
+    values = pc.fill_null(millis, 0).to_numpy(zero_copy_only=False)
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    if (valid & ((values % 1000 != 0) | (values < _FIRST_EXCEL_DAY_MS))).any():
+        raise _NeedsCalamine("a time of day or a fraction of a second")
+    seconds = pc.cast(column, pa.timestamp("s"), safe=False)
+    texts = seconds.cast(pa.large_string())  # 2024-03-05 14:30:00
+    midnight = pa.array(values % _DAY_MS == 0)
+    return pc.if_else(midnight, pc.utf8_slice_codeunits(texts, 0, 10), texts)
+
+
+def _numeric_code_columns(
+    headers: list[str | None], column_types: dict[int, pa.DataType]
+) -> set[int]:
+    """As ``_id_like_columns``, for typed columns: code headers over numbers."""
+    return {
+        position
+        for position, kind in column_types.items()
+        if pa.types.is_floating(kind)
+        and position < len(headers)
+        and _is_code_header(headers[position])
+    }
+
+
+def _pad_arrow_codes(
+    texts: dict[int, pa.Array],
+    xml: bytes,
+    styles: dict[int, sheetxml.PaddedFormat],
+    columns: set[int],
+    first: int,
+) -> None:
+    """``_pad_codes`` for Arrow columns (``first`` = sheet row of body row 0)."""
+    cells = sheetxml.styled_cells(xml, set(styles), columns)
+    for position in columns:
+        values = texts[position].to_numpy(zero_copy_only=False).astype(object)
+        for (row, col), style in cells.items():
+            index = row - first
+            if col != position or not 0 <= index < len(values):
+                continue
+            if values[index] is not None and values[index].isdigit():
+                values[index] = styles[style].apply(values[index])
+        texts[position] = pa.array(values, type=pa.large_string())
+
+
+def _fill_merged_arrow(
+    texts: dict[int, pa.Array],
+    merged: list[tuple[tuple[int, int], tuple[int, int]]],
+    first: int,
+) -> None:
+    """``_fill_merged`` for the Arrow columns below the header."""
+    height = len(texts[0]) if texts else 0
+    opened: dict[int, np.ndarray] = {}
+
+    def values(position: int) -> np.ndarray:
+        if position not in opened:
+            column = texts[position].to_numpy(zero_copy_only=False)
+            opened[position] = column.astype(object)
+        return opened[position]
+
+    for (top, left), (bottom, right) in merged:
+        if top < first or top - first >= height or left >= len(texts):
+            continue
+        value = values(left)[top - first]
+        if value is None:
+            continue
+        for position in range(left, min(right, len(texts) - 1) + 1):
+            block = values(position)[top - first : bottom - first + 1]
+            block[np.equal(block, None)] = value
+    for position, column in opened.items():
+        texts[position] = pa.array(column, type=pa.large_string())
 
 
 def _grid_from_cells(cells: list[list[object]]) -> _Grid:
@@ -982,8 +1336,9 @@ def _finish(
         SkippedRow(int(row), reason)
         for row, reason in zip(row_numbers[~keep], reasons[~keep])
     )
-    table = table.filter(pa.array(keep))
-    row_numbers = row_numbers[keep]
+    if not keep.all():  # filtering copies every column, even with nothing out
+        table = table.filter(pa.array(keep))
+        row_numbers = row_numbers[keep]
 
     names = unique_headers(headers)
     empty_columns = []

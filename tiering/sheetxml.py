@@ -16,6 +16,7 @@ pass), never built into a tree.
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import posixpath
@@ -195,3 +196,276 @@ def _parse_part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element | No
     except (KeyError, ElementTree.ParseError) as error:
         logger.debug("part %s not readable: %s", name, type(error).__name__)
         return None
+
+
+# --- the first rows and the merged ranges, for reading large sheets -----------
+
+# Built-in number formats Excel shows as dates or times (ECMA-376 18.8.30).
+_DATE_FORMAT_IDS = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48))
+_DATE_FORMAT_IDS |= set(range(50, 59))
+_DIMENSION = re.compile(rb'<dimension\b[^>]*\bref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+_ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.DOTALL)
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
+_CELL_TYPE = re.compile(rb'\bt="(\w+)"')
+_CELL_STYLE = re.compile(rb'\bs="(\d+)"')
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.DOTALL)
+_INLINE = re.compile(rb"<is>(.*?)</is>", re.DOTALL)
+_SHARED = re.compile(rb"<si>(.*?)</si>|<si/>", re.DOTALL)
+_PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.DOTALL)
+_TEXT_RUN = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.DOTALL)
+_MERGE_REF = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_ESCAPED_CHAR = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    """A worksheet as the workbook part lists it."""
+
+    name: str
+    hidden: bool
+    path: str
+
+
+@dataclass
+class SheetHead:
+    """The first rows of a worksheet, typed as python-calamine types them.
+
+    ``rows`` holds str, float, bool or None per cell, from column A and row 1;
+    ``date_cells`` the (row, column) of numbers in a date or time format,
+    left as numbers (only the header detection reads them, as non-text);
+    ``height`` the last row the sheet's dimension names (None if absent).
+    """
+
+    rows: list[list[object]]
+    date_cells: set[tuple[int, int]]
+    height: int | None
+
+
+def worksheets(archive: zipfile.ZipFile) -> tuple[list[SheetEntry], bool] | None:
+    """The worksheets of an .xlsx/.xlsm workbook and its 1904 date flag.
+
+    Args:
+        archive: the workbook's zip container.
+
+    Returns:
+        The worksheets in workbook order (chart sheets left out) and whether
+        dates count from 1904; None when the container is not such a workbook
+        (an .xlsb or .ods file).
+    """
+    workbook = _parse_part(archive, "xl/workbook.xml")
+    rels = _parse_part(archive, "xl/_rels/workbook.xml.rels")
+    if workbook is None or rels is None:
+        return None
+    targets = {
+        rel.get("Id"): (rel.get("Target", ""), rel.get("Type", ""))
+        for rel in rels.iter(f"{PACKAGE_REL}Relationship")
+    }
+    entries = []
+    for sheet in workbook.iter(f"{MAIN_NS}sheet"):
+        target, kind = targets.get(sheet.get(REL_ID), ("", ""))
+        if not kind.endswith("/worksheet"):
+            continue
+        path = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join("xl", target))
+        )
+        hidden = sheet.get("state", "visible") != "visible"
+        entries.append(SheetEntry(sheet.get("name", ""), hidden, path))
+    properties = workbook.find(f"{MAIN_NS}workbookPr")
+    date1904 = properties is not None and properties.get("date1904") in ("1", "true")
+    return entries, date1904
+
+
+def sheet_head(archive: zipfile.ZipFile, path: str, count: int) -> SheetHead | None:
+    """Read the first ``count`` rows of a worksheet without reading the rest.
+
+    Only the start of the part is decompressed, and only the shared strings
+    those rows use are looked up. Returns None when the part is missing or
+    holds a cell kind this reader leaves to calamine (an ISO date cell).
+    """
+    try:
+        part = archive.open(path)
+    except KeyError:
+        return None
+    with part:
+        xml = b""
+        while xml.count(b"</row>") < count and b"</sheetData>" not in xml:
+            chunk = part.read(_CHUNK)
+            if not chunk:
+                break
+            xml += chunk
+    height = _DIMENSION.search(xml[:4096])
+
+    cells: dict[tuple[int, int], tuple[bytes | None, bytes, bytes]] = {}
+    row_index = -1
+    for row in _ROW.finditer(xml):
+        number = _ROW_NUMBER.search(row.group(1))
+        row_index = int(number.group(1)) - 1 if number else row_index + 1
+        if row_index >= count:
+            break
+        col_index = -1
+        for cell in _CELL.finditer(row.group(2) or b""):
+            position = _position(cell.group(1))
+            col_index = position[1] if position else col_index + 1
+            kind = _CELL_TYPE.search(cell.group(1))
+            style = _CELL_STYLE.search(cell.group(1))
+            cells[row_index, col_index] = (
+                kind.group(1) if kind else None,
+                style.group(1) if style else b"0",
+                cell.group(2) or b"",
+            )
+    head = _typed_head(archive, cells)
+    if head is not None:
+        head.height = int(height.group(1)) if height else None
+    return head
+
+
+def _typed_head(
+    archive: zipfile.ZipFile, cells: dict[tuple[int, int], tuple]
+) -> SheetHead | None:
+    """Turn raw cells into python-calamine's values (str, float, bool, None)."""
+    shared_needed = [
+        int(value.group(1))
+        for kind, _, body in cells.values()
+        if kind == b"s" and (value := _VALUE.search(body))
+    ]
+    shared = _shared_strings(archive, max(shared_needed, default=-1))
+    date_styles = _date_styles(archive) if cells else set()
+
+    height = max((row for row, _ in cells), default=-1) + 1
+    width = max((col for _, col in cells), default=-1) + 1
+    rows: list[list[object]] = [[None] * width for _ in range(height)]
+    date_cells = set()
+    for (row, col), (kind, style, body) in cells.items():
+        value = _VALUE.search(body)
+        raw = value.group(1) if value else None
+        if kind == b"s":
+            text = shared[int(raw)] if raw is not None else ""
+        elif kind == b"inlineStr":
+            inline = _INLINE.search(body)
+            text = _run_text(inline.group(1)) if inline else ""
+        elif kind == b"str":
+            text = _unescape(raw.decode("utf-8")) if raw is not None else ""
+        elif kind == b"b":
+            text = raw == b"1" if raw is not None else None
+        elif kind == b"e" or raw is None:
+            text = None
+        elif kind in (None, b"n"):
+            text = float(raw)
+            if int(style) in date_styles:
+                date_cells.add((row, col))
+        else:
+            return None
+        rows[row][col] = text
+    return SheetHead(rows, date_cells, None)
+
+
+def _shared_strings(archive: zipfile.ZipFile, last: int) -> list[str]:
+    """The shared strings up to index ``last``, read from the start only."""
+    if last < 0:
+        return []
+    names = {"xl/sharedStrings.xml", "xl/sharedstrings.xml"}
+    name = next((n for n in archive.namelist() if n in names), None)
+    if name is None:
+        return []
+    found: list[str] = []
+    buffer = b""
+    with archive.open(name) as part:
+        while len(found) <= last:
+            chunk = part.read(_CHUNK)
+            if not chunk:
+                break
+            buffer += chunk
+            end = 0
+            for item in _SHARED.finditer(buffer):
+                found.append(_run_text(item.group(1) or b""))
+                end = item.end()
+            buffer = buffer[end:]
+    return found
+
+
+def _run_text(xml: bytes) -> str:
+    """The text of a string item: its runs joined, phonetic hints left out."""
+    xml = _PHONETIC.sub(b"", xml)
+    return _unescape(b"".join(_TEXT_RUN.findall(xml)).decode("utf-8"))
+
+
+def _unescape(text: str) -> str:
+    if "&" in text:
+        text = html.unescape(text)
+    if "_x" in text:
+        text = _ESCAPED_CHAR.sub(lambda match: chr(int(match.group(1), 16)), text)
+    return text
+
+
+def _date_styles(archive: zipfile.ZipFile) -> set[int]:
+    """Cell style indexes whose number format shows a date, time or duration.
+
+    Generous on purpose: a custom format with any date or time letter
+    outside quotes counts, so a doubtful cell is never shown as a number.
+    """
+    root = _parse_part(archive, "xl/styles.xml")
+    if root is None:
+        return set()
+    date_formats = set(_DATE_FORMAT_IDS)
+    for number_format in root.iter(f"{MAIN_NS}numFmt"):
+        code = re.sub(
+            r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format.get("formatCode", "")
+        )
+        if re.search(r"[dmyhsDMYHS]", code):
+            date_formats.add(int(number_format.get("numFmtId", "0")))
+    cell_styles = root.find(f"{MAIN_NS}cellXfs")
+    return {
+        index
+        for index, style in enumerate(cell_styles if cell_styles is not None else [])
+        if int(style.get("numFmtId", "0")) in date_formats
+    }
+
+
+def merged_ranges(
+    archive: zipfile.ZipFile, path: str
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The merged ranges of a worksheet as ((top, left), (bottom, right)), 0-based.
+
+    They are listed after the cell data, so the whole part is decompressed,
+    a chunk at a time, and only its tail is searched.
+    """
+    tail, carry = None, b""
+    with archive.open(path) as part:
+        while chunk := part.read(_CHUNK * 16):
+            if tail is not None:
+                tail += chunk
+                continue
+            # Searched in place: joining megabyte chunks would copy them.
+            edge = carry + chunk[:16]
+            if (at := _data_end(edge)) >= 0:
+                tail = edge[at:] + chunk[16:]
+            elif (at := _data_end(chunk)) >= 0:
+                tail = chunk[at:]
+            carry = chunk[-16:]
+    ranges = []
+    for match in _MERGE_REF.finditer(tail or b""):
+        first, top, last, bottom = match.groups()
+        left = _column_index(first)
+        right = _column_index(last) if last else left
+        top_row = int(top) - 1
+        ranges.append(
+            ((top_row, left), (int(bottom) - 1 if bottom else top_row, right))
+        )
+    return ranges
+
+
+def _data_end(xml: bytes) -> int:
+    """Where the cell data ends in ``xml`` (-1 if not in it)."""
+    found = [xml.find(marker) for marker in (b"</sheetData>", b"<sheetData/>")]
+    return min((at for at in found if at >= 0), default=-1)
+
+
+def _column_index(letters: bytes) -> int:
+    column = 0
+    for letter in letters:
+        column = column * 26 + letter - 64
+    return column - 1
