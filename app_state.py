@@ -13,8 +13,8 @@ import io
 import json
 import logging
 import time
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
@@ -27,15 +27,18 @@ from tiering.ingest import RawTable, head_rows, read_table
 from tiering.mapping import Mapping, detect_mapping
 from tiering.prepare import Duplicates, PreparedData, load_clients
 from tiering.scoring import (
+    CompositeIndex,
     MetricReport,
     ScoredResult,
     assign_tiers,
     compose_scores,
-    composite_histogram,
+    composite_index,
+    count_tiers_indexed,
+    histogram_indexed,
     score_metrics,
 )
-from tiering.standard import Standard, load_standard
 from tiering.snapshots import apply_overrides as apply_scored_overrides
+from tiering.standard import Standard, load_standard
 from tiering.store import Store, open_store
 
 logger = logging.getLogger(__name__)
@@ -60,7 +63,11 @@ class Workspace:
     reports: tuple[MetricReport, ...] = ()
     result: ScoredResult | None = None
     signatures: dict[str, str] = field(default_factory=dict)
-    # The composite histogram depends only on weights: kept until they change.
+    # The composites in memory, for slider moves: kept until the weights,
+    # the metrics or the gates change (see composite_index).
+    index: CompositeIndex | None = None
+    index_key: str = ""
+    # The composite histogram, from the index: kept until the index changes.
     histogram: Any = None
     dataset_id: int | None = None  # the stored copy of this data, once saved
 
@@ -224,8 +231,8 @@ def scoring_signatures(standard: Standard) -> dict[str, str]:
     }
 
 
-def ensure_metrics_and_composite() -> None:
-    """Rerun steps 1 and 2 of scoring if the standard changed what they use."""
+def ensure_metrics() -> None:
+    """Rerun step 1 of scoring if the standard changed what it uses."""
     ws = workspace()
     if ws.con is None:
         return
@@ -233,9 +240,18 @@ def ensure_metrics_and_composite() -> None:
     if ws.signatures.get("metrics") != wanted["metrics"]:
         ws.reports = score_metrics(ws.con, ws.standard)
         ws.signatures = {"metrics": wanted["metrics"]}
+        ws.index = None
+
+
+def ensure_metrics_and_composite() -> None:
+    """Rerun steps 1 and 2 of scoring if the standard changed what they use."""
+    ws = workspace()
+    if ws.con is None:
+        return
+    ensure_metrics()
+    wanted = scoring_signatures(ws.standard)
     if ws.signatures.get("weights") != wanted["weights"]:
         compose_scores(ws.con, ws.standard)
-        ws.histogram = None
         ws.signatures["weights"] = wanted["weights"]
         ws.signatures.pop("tiers", None)
 
@@ -271,15 +287,45 @@ def scored_or_stop() -> ScoredResult:
     return result
 
 
+def tier_counts(standard: Standard) -> Any:
+    """Clients per tier for ``standard``, for the sliders.
+
+    Counted on the composites held in memory (``scoring.CompositeIndex``),
+    read once per weight, metric or gate change; a cut-off or quota move
+    runs no SQL.
+    """
+    return count_tiers_indexed(composite_index_for(standard), standard)
+
+
+def composite_index_for(standard: Standard) -> CompositeIndex:
+    """The session's composite index, rebuilt when it no longer fits.
+
+    A weight move rebuilds it straight from the metric scores, without
+    storing the composite; ``ensure_scored`` stores it when a page needs
+    the tiers of every client.
+    """
+    ensure_metrics()
+    ws = workspace()
+    wanted = scoring_signatures(standard)
+    key = _signature((wanted["weights"], standard.to_dict()["gates"]))
+    if ws.index is None or ws.index_key != key:
+        composed = ws.signatures.get("weights") == wanted["weights"]
+        ws.index = composite_index(ws.con, standard, composed=composed)
+        ws.index_key = key
+        ws.histogram = None
+    return ws.index
+
+
 def histogram() -> Any:
     """Composite histogram of the current scores (2-point bands).
 
-    A cut-off move reuses it; only a weight or metric change recomputes it.
+    A cut-off move reuses it; only a weight, metric or gate change
+    recomputes it, from the composite index.
     """
-    ensure_metrics_and_composite()
     ws = workspace()
+    index = composite_index_for(ws.standard)
     if ws.histogram is None:
-        ws.histogram = composite_histogram(ws.con, HISTOGRAM_WIDTH)
+        ws.histogram = histogram_indexed(index, HISTOGRAM_WIDTH)
     return ws.histogram
 
 

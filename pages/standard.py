@@ -9,7 +9,6 @@ import app_state
 from app_state import tr
 from tiering import charts, results
 from tiering.impact import impact
-from tiering.scoring import count_tiers
 from tiering.standard import Standard, dumps_standard, loads_standard
 
 ws = app_state.workspace()
@@ -53,8 +52,7 @@ def live_tuning():
     standard = edited_standard(data)
     app_state.set_standard(standard)
     try:
-        app_state.ensure_metrics_and_composite()
-        counts = count_tiers(ws.con, standard)
+        counts = app_state.tier_counts(standard)
     except Exception as error:  # e.g. no metric of the standard fits the data
         app_state.show_error(error)
         return

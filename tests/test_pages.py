@@ -92,7 +92,7 @@ def test_a_cut_off_above_the_tier_above_is_refused_with_a_sentence(app):
 
     app.slider(key="cut_钻石_0").set_value(40.0).run()
 
-    assert "不能高于上一等级" in app.error[0].value
+    assert "「黄金」的最低分 55 高于上一等级「钻石」的 40" in app.error[0].value
 
 
 # --- upload page: header row, duplicates policy, remembered mapping, report ---
@@ -204,17 +204,29 @@ def test_moving_a_cut_off_neither_rereads_the_file_nor_rescores_metrics(
     monkeypatch.setattr(
         app_state, "read_table", counted("read_table", app_state.read_table)
     )
-    monkeypatch.setattr(
-        app_state, "score_metrics", counted("score_metrics", app_state.score_metrics)
-    )
+    for name in ("score_metrics", "compose_scores", "composite_index"):
+        monkeypatch.setattr(app_state, name, counted(name, getattr(app_state, name)))
+    calls.update(compose_scores=0, composite_index=0)
     open_page(app, "pages/standard.py")
     before = dict(calls)
 
     app.slider(key="cut_钻石_0").set_value(60.0).run()
     app.slider(key="cut_黄金_0").set_value(40.0).run()
+    app.radio(key="mode_0").set_value("quota").run()
+    app.slider(key="share_钻石_0").set_value(10.0).run()
 
     assert not app.exception, app.exception
+    # Cut-off, mode and quota moves count on the composites already in memory.
     assert calls == before
+    assert before["composite_index"] == 1
+    # A weight move reads the composites once more, without storing them;
+    # the results page stores them when it needs every client's tier.
+    app.slider(key="dw_value_0").set_value(60).run()
+    assert calls["compose_scores"] == before["compose_scores"]
+    assert calls["composite_index"] == before["composite_index"] + 1
+    open_page(app, "pages/results.py")
+    assert calls["compose_scores"] == before["compose_scores"] + 1
+    open_page(app, "pages/standard.py")
     # The counters are wired: a metric change does rescore, once.
     app.select_slider(key="bins_recency_0").set_value(3).run()
     app.button(key="apply_metrics").click().run()

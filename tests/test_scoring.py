@@ -4,7 +4,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tiering.errors import ScoringError
-from tiering.scoring import compose_scores, count_tiers, score_clients, score_metrics
+from tiering.scoring import (
+    compose_scores,
+    composite_histogram,
+    composite_index,
+    count_tiers,
+    count_tiers_indexed,
+    histogram_indexed,
+    score_clients,
+    score_metrics,
+)
 from tiering.standard import Standard, Tier
 
 TIERS = [
@@ -399,3 +408,183 @@ def test_more_amount_never_lowers_a_score(amounts, method):
     assert all(a[1] <= b[1] for a, b in zip(pairs, pairs[1:]))
     assert all(1 <= score <= 5 for _, score in pairs)
     con.close()
+
+
+def reference_quantile_scores(con, field, bins, direction):
+    """The percent-rank definition, as rank() over every client, row by row."""
+    order = "DESC" if direction == "lower_better" else "ASC"
+    return [
+        row[0]
+        for row in con.execute(
+            f"""
+            SELECT CASE WHEN {field} IS NULL THEN 1 ELSE least({bins}, 1 + CAST(floor(
+                {bins} * coalesce((rank() OVER (ORDER BY {field} {order}) - 1)
+                / nullif(count({field}) OVER () - 1, 0), 0)) AS INTEGER)) END
+            FROM clients ORDER BY _row
+            """
+        ).fetchall()
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.integers(0, 12).map(float), st.floats(-1e6, 1e6)),
+        min_size=1,
+        max_size=80,
+    ),
+    bins=st.sampled_from([2, 3, 4, 5]),
+    direction=st.sampled_from(["higher_better", "lower_better"]),
+)
+def test_quantile_scores_follow_the_tied_percent_rank(values, bins, direction):
+    con = duckdb.connect()
+    load(con, {"amount": values})
+    metric = quantile("m", "amount", bins=bins, direction=direction)
+
+    score_clients(con, make_standard([metric]))
+
+    assert scores(con, "m_m") == reference_quantile_scores(
+        con, "amount", bins, direction
+    )
+    con.close()
+
+
+GATE_CHOICES = [
+    {
+        "field": "credit_grade",
+        "op": "in",
+        "value": ["D"],
+        "action": "cap",
+        "tier": "普通",
+    },
+    {"field": "overdue_count", "op": ">=", "value": 3, "action": "cap", "tier": "黄金"},
+    {
+        "field": "overdue_count",
+        "op": "==",
+        "value": 1,
+        "action": "force",
+        "tier": "钻石",
+    },
+    {"field": "credit_grade", "op": "missing", "action": "force", "tier": "黄金"},
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            # Few distinct amounts and satisfactions, so composites tie often.
+            st.one_of(st.none(), st.integers(0, 6).map(float)),
+            st.one_of(st.none(), st.integers(1, 5).map(float)),
+            st.sampled_from(["A", "D", None]),
+            st.one_of(st.none(), st.integers(0, 4).map(float)),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    gates=st.lists(st.sampled_from(GATE_CHOICES), max_size=3),
+    mode=st.sampled_from(["score", "quota"]),
+    cuts=st.lists(st.floats(0, 100).map(lambda x: round(x, 1)), min_size=2, max_size=2),
+    shares=st.lists(
+        st.floats(0, 100).map(lambda x: round(x, 1)), min_size=2, max_size=2
+    ),
+)
+def test_slider_counts_from_the_index_equal_the_sql_counts(
+    rows, gates, mode, cuts, shares
+):
+    con = duckdb.connect()
+    amount, satisfaction, grade, overdue = (list(c) for c in zip(*rows))
+    load(
+        con,
+        {
+            "amount": amount,
+            "satisfaction": satisfaction,
+            "credit_grade": grade,
+            "overdue_count": overdue,
+        },
+    )
+    metrics = [
+        quantile("m", "amount", bins=3),
+        {
+            "key": "sat",
+            "field": "satisfaction",
+            "method": "range",
+            "weight": 50,
+            "missing": "exclude",
+        },
+    ]
+    high, low = sorted(cuts, reverse=True)
+    small, large = sorted(shares)
+    tiers = [
+        {"name": "钻石", "color": "#111111", "min_score": high, "share": small},
+        {"name": "黄金", "color": "#555555", "min_score": low, "share": large},
+        {"name": "普通", "color": "#999999", "min_score": 0, "share": 100},
+    ]
+    standard = make_standard(metrics, tiers=tiers, gates=gates, tier_mode=mode)
+    full = score_clients(con, standard).tier_counts
+
+    index = composite_index(con, standard)
+
+    assert count_tiers_indexed(index, standard).equals(full)
+    assert count_tiers(con, standard).equals(full)
+    assert histogram_indexed(index, 2.0).equals(composite_histogram(con, 2.0))
+    con.close()
+
+
+def test_an_index_from_new_weights_matches_the_stored_composite(con):
+    load(
+        con,
+        {
+            "amount": [float(v % 7) for v in range(40)],
+            "satisfaction": [float(1 + v % 5) for v in range(40)],
+        },
+    )
+    dims = [
+        {"key": "value", "weight": 50, "metrics": [quantile("m", "amount")]},
+        {
+            "key": "rel",
+            "weight": 50,
+            "metrics": [
+                {"key": "sat", "field": "satisfaction", "method": "range", "weight": 1}
+            ],
+        },
+    ]
+    standard = make_standard(None, dimensions=dims)
+    score_clients(con, standard)
+    moved = standard.with_dimension_weights({"value": 80, "rel": 20})
+
+    unstored = composite_index(con, moved, composed=False)
+    compose_scores(con, moved)
+    stored = composite_index(con, moved)
+
+    assert count_tiers_indexed(unstored, moved).equals(
+        count_tiers_indexed(stored, moved)
+    )
+    assert histogram_indexed(unstored).equals(composite_histogram(con))
+
+
+def test_the_index_refuses_a_standard_with_other_gates(con):
+    load(con, {"amount": [1.0, 2.0], "credit_grade": ["A", "D"]})
+    standard = make_standard([quantile("m", "amount")])
+    score_clients(con, standard)
+    index = composite_index(con, standard)
+    gated = make_standard([quantile("m", "amount")], gates=GATE_CHOICES[:1])
+
+    with pytest.raises(ValueError):
+        count_tiers_indexed(index, gated)
+
+
+def test_scored_rows_keep_the_client_order_and_reasons(con):
+    load(con, {"amount": [3.0, 1.0, 2.0], "credit_grade": ["D", "A", "A"]})
+    gate = {**GATE_CHOICES[0], "label": {"zh": "信用D", "en": "grade D"}}
+    standard = make_standard([quantile("m", "amount")], gates=[gate])
+
+    score_clients(con, standard, lang="en")
+
+    rows = con.execute("SELECT _row, client_id, reason FROM scored").fetchall()
+    assert [r[:2] for r in rows] == [(2, "0001"), (3, "0002"), (4, "0003")]
+    assert rows[0][2] == (
+        "Composite 100.00, at or above the 钻石 line of 75; rule 'grade D' set the "
+        "tier to 普通"
+    )
+    assert rows[1][2] == "Composite 0.00, at or above the 普通 line of 0"

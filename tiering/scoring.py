@@ -3,11 +3,14 @@
 1. ``score_metrics`` turns each metric's field into a score from 1 to 5 and
    stores them in the table ``metric_scores``. Quantile metrics rank values
    by percent rank, ``(rank − 1) / (n − 1)`` over the non-missing values, cut
-   into equal bins: the lowest value scores 1 and the highest 5. ``rank()``
-   gives tied values the rank of their first position, so equal values always
-   get equal scores and row order never decides. Missing
-   values score 1 (policy ``lowest``) or stay NULL (``exclude``). A metric
-   whose field is not in the data is skipped and reported.
+   into equal bins: the lowest value scores 1 and the highest 5. Tied values
+   share the rank of their first position, so equal values always get equal
+   scores and row order never decides. Rather than sorting every client per
+   metric, the few values a client must beat for each score are found first
+   (order statistics, see ``_quantile_lines``); scoring is then a plain
+   comparison. Missing values score 1 (policy ``lowest``) or stay NULL
+   (``exclude``). A metric whose field is not in the data is skipped and
+   reported.
 2. ``compose_scores`` averages metric scores into dimension scores and
    dimension scores into the composite with integer weights, skipping NULLs
    so the remaining weights are renormalised. The composite is
@@ -16,10 +19,18 @@
 3. ``assign_tiers`` cuts tiers from the composite (minimum scores, or quota
    shares with ties kept together), applies gates in order (cap or force),
    writes a reason per client, and stores everything in ``scored``.
-   ``count_tiers`` answers the same question with counts only, for sliders.
+   ``count_tiers`` answers the same question with counts only, in SQL.
 
 Each step reads only what the step before wrote, so a cut-off change reruns
-step 3 alone and a weight change steps 2 and 3.
+step 3 alone and a weight change steps 2 and 3. Every step is a projection
+over the rows of ``clients`` in their order (``_row``), so the three tables
+line up row for row and are joined by position, without hashing or sorting;
+a row out of step raises an error instead of pairing the wrong client.
+
+For sliders, ``composite_index`` reads the composites once into memory,
+counted per value and per gate group; ``count_tiers_indexed`` and
+``histogram_indexed`` then answer a cut-off or quota move without SQL, with
+the same counts as ``count_tiers`` and ``composite_histogram``.
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from tiering.clv import add_clv_column
@@ -116,7 +128,8 @@ def score_metrics(
 
     Returns:
         One report per metric, in standard order; the scores are stored in
-        the table ``metric_scores`` (``_row``, ``client_id``, ``m_<metric>``).
+        the table ``metric_scores`` (``_row``, ``m_<metric>``), row for row in
+        the order of ``clients``.
 
     Raises:
         ScoringError: no ``clients`` table, or no metric can be scored.
@@ -131,11 +144,14 @@ def score_metrics(
     if not used:
         raise ScoringError("error.scoring.no_metrics")
 
-    selects, params = ["_row", "client_id"], {}
+    lines = _quantile_lines(con, [m for m in used if m.method == "quantile"])
+    selects, params = ["_row"], {}
     for index, metric in enumerate(used):
-        expression, metric_params = _metric_sql(metric, index)
+        expression, metric_params = _metric_sql(metric, index, lines.get(metric.key))
         selects.append(f"{expression} AS {quote_identifier(metric_column(metric))}")
         params.update(metric_params)
+    # A plain projection keeps the row order of clients (DuckDB preserves
+    # insertion order), which the later steps rely on to join by position.
     sql = f"CREATE OR REPLACE TABLE {METRIC_SCORES} AS SELECT {', '.join(selects)} "
     con.execute(sql + f"FROM {CLIENTS}", params)
 
@@ -146,8 +162,102 @@ def score_metrics(
     )
 
 
-def _metric_sql(metric: Metric, index: int) -> tuple[str, dict[str, Any]]:
-    """Return the SQL expression giving ``metric``'s score, and its parameters."""
+def _quantile_lines(
+    con: duckdb.DuckDBPyConnection, metrics: list[Metric]
+) -> dict[str, list[float]]:
+    """Return, per quantile metric, the values a client must pass for each score.
+
+    A value ``v`` among ``n`` non-missing values has ``below(v)`` values
+    strictly worse than it (smaller, or larger for lower_better), so its
+    percent rank is ``below / (n − 1)`` and it scores
+    ``min(bins, 1 + floor(bins × below / (n − 1)))``. It scores at least
+    ``s`` exactly when ``below ≥ k = ceil((s − 1)(n − 1) / bins)``, that is
+    when it is better than the k-th worst value. The k-th worst values are
+    order statistics, found without sorting by ``quantile_disc`` and then
+    checked by counting; the list holds, for scores 2..bins, the value to
+    beat (empty when fewer than two values exist: everyone scores 1).
+    """
+    if not metrics:
+        return {}
+    values = [f"TRY_CAST({quote_identifier(m.field)} AS DOUBLE)" for m in metrics]
+    counts = con.execute(
+        f"SELECT {', '.join(f'count({v})' for v in values)} FROM {CLIENTS}"
+    ).fetchone()
+    wanted = {}  # metric index → order-statistic positions (0-based, ascending)
+    for index, (metric, n) in enumerate(zip(metrics, counts)):
+        if n >= 2:
+            wanted[index] = [
+                _order_position(metric, n, s) for s in range(2, metric.bins + 1)
+            ]
+    candidates = _order_statistics(con, values, wanted, counts)
+    return {
+        metric.key: candidates.get(index, []) for index, metric in enumerate(metrics)
+    }
+
+
+def _order_position(metric: Metric, n: int, score: int) -> int:
+    """0-based ascending position of the value to beat for ``score``."""
+    beaten = ((score - 1) * (n - 1) + metric.bins - 1) // metric.bins
+    return n - beaten if metric.direction == "lower_better" else beaten - 1
+
+
+def _order_statistics(
+    con: duckdb.DuckDBPyConnection,
+    values: list[str],
+    wanted: dict[int, list[int]],
+    counts: tuple[int, ...],
+) -> dict[int, list[float]]:
+    """The values at the wanted ascending positions, exactly.
+
+    ``quantile_disc`` finds them by selection; a count of the values below
+    and at each one proves it holds that position, and a position it misses
+    is read by sorting instead.
+    """
+    if not wanted:
+        return {}
+    # Asking for the middle of position j's slot, (j + ½) / n, keeps float
+    # rounding away from the slot's edges.
+    selects = [f"quantile_disc({values[i]}, $at{i})" for i in wanted]
+    at = {
+        f"at{i}": [(j + 0.5) / counts[i] for j in positions]
+        for i, positions in wanted.items()
+    }
+    row = con.execute(f"SELECT {', '.join(selects)} FROM {CLIENTS}", at).fetchone()
+    found = dict(zip(wanted, row))
+    checks, params = [], {}
+    for i, positions in wanted.items():
+        for p, value in enumerate(found[i]):
+            params[f"q{i}_{p}"] = value
+            # count_if runs several times faster here than count(*) FILTER.
+            checks.append(f"count_if({values[i]} < $q{i}_{p})")
+            checks.append(f"count_if({values[i]} <= $q{i}_{p})")
+    tallies = iter(
+        con.execute(f"SELECT {', '.join(checks)} FROM {CLIENTS}", params).fetchone()
+    )
+    exact = {}
+    for i, positions in wanted.items():
+        exact[i] = []
+        for position, value in zip(positions, found[i]):
+            below, through = next(tallies), next(tallies)
+            if not below <= position < through:
+                logger.warning("quantile_disc missed a position; sorting instead")
+                (value,) = con.execute(
+                    f"SELECT v FROM (SELECT {values[i]} AS v FROM {CLIENTS}) "
+                    "WHERE v IS NOT NULL ORDER BY v LIMIT 1 OFFSET $position",
+                    {"position": position},
+                ).fetchone()
+            exact[i].append(value)
+    return exact
+
+
+def _metric_sql(
+    metric: Metric, index: int, quantile_lines: list[float] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Return the SQL expression giving ``metric``'s score, and its parameters.
+
+    ``quantile_lines`` are the values to beat for scores 2..bins of a
+    quantile metric (see ``_quantile_lines``).
+    """
     column = quote_identifier(metric.field)
     prefix = f"m{index}_"
     if metric.method == "category":
@@ -165,16 +275,17 @@ def _metric_sql(metric: Metric, index: int) -> tuple[str, dict[str, Any]]:
 
     value = f"TRY_CAST({column} AS DOUBLE)"
     if metric.method == "quantile":
-        order = "DESC" if metric.direction == "lower_better" else "ASC"
-        # Percent rank among non-missing values: the lowest value scores 1,
-        # the highest 5, ties share the rank of their first position.
-        rank = f"rank() OVER (ORDER BY {value} {order} NULLS LAST)"
-        percent = f"(({rank} - 1) / nullif(count({value}) OVER () - 1, 0))"
-        score = (
-            f"least(${prefix}bins, 1 + CAST(floor(${prefix}bins * "
-            f"coalesce({percent}, 0)) AS INTEGER))"
-        )
-        return _with_missing(metric, value, score), {f"{prefix}bins": metric.bins}
+        # Beating the line of score s gives s; ties share a value, so they
+        # share a score, and row order never decides.
+        beats = "<" if metric.direction == "lower_better" else ">"
+        lines = list(quantile_lines or [])
+        arms = [
+            f"WHEN {value} {beats} ${prefix}q{s} THEN {s}"
+            for s in range(len(lines) + 1, 1, -1)
+        ]
+        params = {f"{prefix}q{s}": lines[s - 2] for s in range(2, len(lines) + 2)}
+        score = f"CASE {' '.join(arms)} ELSE 1 END" if arms else "1"
+        return _with_missing(metric, value, score), params
     if metric.method == "thresholds":
         score = _threshold_case(value, metric, prefix)
         params = {f"{prefix}c{i}": cut for i, cut in enumerate(metric.cuts)}
@@ -218,17 +329,17 @@ def _metric_report(
     numeric = metric.method != "category"
     value = f"TRY_CAST(c.{raw} AS DOUBLE)" if numeric else "NULL::DOUBLE"
     blank = f" OR trim(CAST(c.{raw} AS VARCHAR)) = ''" if not numeric else ""
-    rows = con.execute(
+    # metric_scores holds clients' rows in their order: joined by position.
+    groups = con.execute(
         f"""
-        SELECT s.{score} AS score, min({value}), max({value}), count(*)
-        FROM {METRIC_SCORES} AS s JOIN {CLIENTS} AS c USING (_row)
-        WHERE NOT (c.{raw} IS NULL{blank})
-        GROUP BY s.{score} ORDER BY s.{score}
+        SELECT c.{raw} IS NULL{blank} AS missing, s.{score} AS score,
+               min({value}), max({value}), count(*)
+        FROM {METRIC_SCORES} AS s POSITIONAL JOIN {CLIENTS} AS c
+        GROUP BY ALL ORDER BY missing, score
         """
     ).fetchall()
-    (missing,) = con.execute(
-        f"SELECT count(*) FROM {CLIENTS} AS c WHERE c.{raw} IS NULL{blank}"
-    ).fetchone()
+    rows = [row[1:] for row in groups if not row[0]]
+    missing = sum(row[-1] for row in groups if row[0])
     cut_points = tuple(CutPoint(int(s), lo, hi, int(n)) for s, lo, hi, n in rows)
     return MetricReport(
         key=metric.key,
@@ -249,10 +360,21 @@ def compose_scores(con: duckdb.DuckDBPyConnection, standard: Standard) -> None:
     """Combine metric scores into dimension scores and the composite.
 
     Reads ``metric_scores`` and writes ``composite_scores`` (``_row``,
-    ``client_id``, the metric scores, ``d_<dimension>``, ``composite``).
+    ``d_<dimension>``, ``composite``), row for row in the same order.
     Metrics and dimensions with no score are left out of their weighted mean,
     which renormalises the remaining weights.
     """
+    sql, params = _composite_sql(con, standard)
+    # Narrow, and in the row order of metric_scores (a plain projection), so
+    # that step 3 joins the three tables by position.
+    con.execute(f"CREATE OR REPLACE TABLE {COMPOSITE_SCORES} AS {sql}", params)
+
+
+def _composite_sql(
+    con: duckdb.DuckDBPyConnection, standard: Standard
+) -> tuple[str, dict[str, Any]]:
+    """SQL selecting ``_row``, the dimension scores and the composite from
+    ``metric_scores``, and its parameters."""
     available = set(table_columns(con, METRIC_SCORES))
     params: dict[str, Any] = {}
     dimension_selects, composite_terms = [], []
@@ -273,20 +395,14 @@ def compose_scores(con: duckdb.DuckDBPyConnection, standard: Standard) -> None:
     if not composite_terms:
         raise ScoringError("error.scoring.no_metrics")
 
-    metric_names = [quote_identifier(c) for c in available if c.startswith("m_")]
     composite = f"round(25 * ({_weighted_mean(composite_terms)} - 1), 2)"
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {COMPOSITE_SCORES} AS
+    sql = f"""
         WITH dimension_scores AS (
-            SELECT _row, client_id, {", ".join(metric_names)},
-                   {", ".join(dimension_selects)}
-            FROM {METRIC_SCORES}
+            SELECT _row, {", ".join(dimension_selects)} FROM {METRIC_SCORES}
         )
         SELECT *, {composite} AS composite FROM dimension_scores
-        """,
-        params,
-    )
+        """
+    return sql, params
 
 
 def _weighted_mean(terms: list[tuple[str, str]]) -> str:
@@ -302,10 +418,20 @@ def _weighted_mean(terms: list[tuple[str, str]]) -> str:
 
 
 def _tier_ranks_sql(
-    standard: Standard, clients_columns: dict[str, str]
+    standard: Standard,
+    clients_columns: dict[str, str],
+    lines: list[float | None] | None = None,
+    score_columns: list[str] = (),
 ) -> tuple[str, dict[str, Any], tuple[int, ...]]:
     """SQL selecting ``_row``, ``client_id``, ``composite``, ``rank_before``,
-    ``tier_rank`` and ``gate_index`` from ``composite_scores``.
+    ``tier_rank`` and ``gate_index`` (and the gate fields) per client.
+
+    Without ``lines`` this is the reference form: ``composite_scores``
+    joined to ``clients`` on ``_row``, quota positions by ``rank()``. With
+    ``lines`` (the composite each tier but the last starts at, see
+    ``_tier_lines``) the tables are joined by position, every step is a
+    projection that keeps the row order, and ``score_columns`` of
+    ``metric_scores`` and ``composite_scores`` are selected too.
 
     Returns the SQL, its parameters, and the indexes of gates skipped because
     their field is not in the data.
@@ -316,12 +442,20 @@ def _tier_ranks_sql(
         {g.field for g in standard.gates if g.field in clients_columns} - {"client_id"}
     )
     extra = "".join(f", g.{quote_identifier(f)}" for f in gate_fields)
-    steps = [
-        f"""scoring_input AS (
-            SELECT s._row, s.client_id, s.composite{extra}
-            FROM {COMPOSITE_SCORES} AS s JOIN {CLIENTS} AS g ON g._row = s._row)""",
-        f"gate_step_0 AS ({_base_rank_sql(standard, params)})",
-    ]
+    if lines is None:
+        source = f"""SELECT s._row, g.client_id, s.composite{extra}
+            FROM {COMPOSITE_SCORES} AS s JOIN {CLIENTS} AS g ON g._row = s._row"""
+        base = _base_rank_sql(standard, params)
+    else:
+        scores = "".join(f", {quote_identifier(c)}" for c in score_columns)
+        # A misaligned row would pair a client with another's scores: fail loudly.
+        source = f"""SELECT CASE WHEN g._row = m._row AND g._row = s._row
+                    THEN g._row ELSE error('scores out of step with clients') END
+                    AS _row, g.client_id{scores}{extra}
+            FROM {CLIENTS} AS g POSITIONAL JOIN {METRIC_SCORES} AS m
+                 POSITIONAL JOIN {COMPOSITE_SCORES} AS s"""
+        base = _line_rank_sql(standard, lines, params)
+    steps = [f"scoring_input AS ({source})", f"gate_step_0 AS ({base})"]
     skipped = []
     for i, gate in enumerate(standard.gates):
         if gate.field not in clients_columns:
@@ -370,6 +504,58 @@ def _base_rank_sql(standard: Standard, params: dict[str, Any]) -> str:
         f"SELECT *, {rank} AS rank_before, {rank} AS tier_rank, "
         f"NULL::INTEGER AS gate_index FROM {source}"
     )
+
+
+def _line_rank_sql(
+    standard: Standard, lines: list[float | None], params: dict[str, Any]
+) -> str:
+    """SQL ranking each client's tier before gates from composite lines."""
+    arms = []
+    for i, line in enumerate(lines):
+        params[f"line{i}"] = line
+        arms.append(f"WHEN composite >= $line{i} THEN {i}")
+    last = len(standard.tiers) - 1
+    rank = f"CASE WHEN composite IS NULL THEN NULL {' '.join(arms)} ELSE {last} END"
+    return (
+        f"SELECT *, {rank} AS rank_before, {rank} AS tier_rank, "
+        "NULL::INTEGER AS gate_index FROM scoring_input"
+    )
+
+
+def _tier_lines(
+    con: duckdb.DuckDBPyConnection, standard: Standard
+) -> list[float | None]:
+    """The composite each tier but the last starts at (None: nobody reaches it).
+
+    In score mode these are the minimum scores. In quota mode a client's
+    position is the number of clients with a higher composite (ties share
+    it), and tier i takes positions below ``share × scored clients``; the
+    line is the lowest composite whose position qualifies, found over the
+    distinct composites (at most 10,001 after rounding to 0.01).
+    """
+    if standard.tier_mode != "quota":
+        return [tier.min_score for tier in standard.tiers[:-1]]
+    shares = {f"share{i}": t.share / 100 for i, t in enumerate(standard.tiers[:-1])}
+    lines = ", ".join(
+        f"min(composite) FILTER (position < $share{i} * scored_clients)"
+        for i in range(len(shares))
+    )
+    row = con.execute(
+        f"""
+        WITH distinct_scores AS (
+            SELECT composite, count(*) AS clients FROM {COMPOSITE_SCORES}
+            WHERE composite IS NOT NULL GROUP BY composite
+        ), positions AS (
+            SELECT composite,
+                   sum(clients) OVER (ORDER BY composite DESC) - clients AS position,
+                   sum(clients) OVER () AS scored_clients
+            FROM distinct_scores
+        )
+        SELECT {lines} FROM positions
+        """,
+        shares,
+    ).fetchone()
+    return list(row) if row else []
 
 
 def _gate_condition(
@@ -451,22 +637,32 @@ def assign_tiers(
     Returns:
         The counts per tier and of scored and unscored clients.
     """
-    sql, params, skipped = _tier_ranks_sql(standard, table_columns(con, CLIENTS))
+    score_columns = [
+        column
+        for table in (METRIC_SCORES, COMPOSITE_SCORES)
+        for column in table_columns(con, table)
+        if column != "_row"
+    ]
+    sql, params, skipped = _tier_ranks_sql(
+        standard, table_columns(con, CLIENTS), _tier_lines(con, standard), score_columns
+    )
     params.update(_reason_parameters(standard, lang))
+    selected = "".join(f"{quote_identifier(c)}, " for c in score_columns)
     # Next steps and segments (tiering.insight) describe the old tiers.
     con.execute("DROP TABLE IF EXISTS insight")
+    # Every step is a projection over clients' rows in their order (by
+    # _row), so the table comes out in _row order without a sort.
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {SCORED} AS
         WITH ranks AS ({sql})
-        SELECT c.*,
-               $names[ranks.rank_before + 1] AS tier_before_gates,
-               $gate_labels[ranks.gate_index + 1] AS gate,
-               $names[ranks.tier_rank + 1] AS tier,
-               ranks.tier_rank,
-               {_reason_sql(standard)} AS reason
-        FROM {COMPOSITE_SCORES} AS c JOIN ranks USING (_row)
-        ORDER BY c._row
+        SELECT _row, client_id, {selected}
+               $names[rank_before + 1] AS tier_before_gates,
+               $gate_labels[gate_index + 1] AS gate,
+               $names[tier_rank + 1] AS tier,
+               tier_rank,
+               {_reason_sql()} AS reason
+        FROM ranks
         """,
         params,
     )
@@ -488,39 +684,50 @@ def assign_tiers(
 
 
 def _reason_parameters(standard: Standard, lang: str) -> dict[str, Any]:
+    """Reason texts, built here per tier and per (gate, tier) pair.
+
+    Only the composite varies per client, so the SQL joins a few bound
+    texts around it instead of formatting a template per row.
+    """
     labels = [
         gate.label.get(lang) or gate.label.get("zh") or f"{gate.field} {gate.op}"
         for gate in standard.gates
     ]
-    params = {
-        "names": standard.tier_names(),
+    names = standard.tier_names()
+    if standard.tier_mode == "quota":
+        line, lines = (
+            template("scoring.reason.quota", lang),
+            [t.share for t in standard.tiers],
+        )
+    else:
+        line, lines = (
+            template("scoring.reason.score", lang),
+            [t.min_score for t in standard.tiers],
+        )
+    # The templates put the composite first, as {:.2f}.
+    head, tail = line.split("{:.2f}", 1)
+    gate = template("scoring.reason.gate", lang)
+    return {
+        "names": names,
         "gate_labels": labels or [""],
-        "reason_gate": template("scoring.reason.gate", lang),
+        "reason_head": head,
+        "reason_tails": [tail.format(n, float(v)) for n, v in zip(names, lines)],
+        # Indexed by gate_index × tiers + tier_rank.
+        "reason_gates": [gate.format(label, n) for label in labels for n in names]
+        or [""],
         "reason_unscored": template("scoring.reason.unscored", lang),
     }
-    # DuckDB refuses unused parameters, so bind only the mode's own ones.
-    if standard.tier_mode == "quota":
-        params["shares"] = [tier.share for tier in standard.tiers]
-        params["reason_line"] = template("scoring.reason.quota", lang)
-    else:
-        params["mins"] = [tier.min_score for tier in standard.tiers]
-        params["reason_line"] = template("scoring.reason.score", lang)
-    return params
 
 
-def _reason_sql(standard: Standard) -> str:
+def _reason_sql() -> str:
     """SQL for the reason text: composite against the tier line, then the gate."""
-    line = "$shares" if standard.tier_mode == "quota" else "$mins"
-    base = (
-        "format($reason_line, c.composite, $names[ranks.rank_before + 1], "
-        f"{line}[ranks.rank_before + 1])"
-    )
-    gate = (
-        "CASE WHEN ranks.gate_index IS NULL THEN '' ELSE format($reason_gate, "
-        "$gate_labels[ranks.gate_index + 1], $names[ranks.tier_rank + 1]) END"
-    )
+    # Composites are rounded to 0.01, so a DECIMAL prints them as {:.2f} does.
+    composite = "CAST(CAST(composite AS DECIMAL(8, 2)) AS VARCHAR)"
+    gate = "$reason_gates[gate_index * len($names) + tier_rank + 1]"
     return (
-        f"CASE WHEN c.composite IS NULL THEN $reason_unscored ELSE {base} || {gate} END"
+        "CASE WHEN composite IS NULL THEN $reason_unscored ELSE "
+        f"$reason_head || {composite} || $reason_tails[rank_before + 1] "
+        f"|| coalesce({gate}, '') END"
     )
 
 
@@ -573,3 +780,157 @@ def composite_histogram(
         """,
         {"width": width},
     ).df()
+
+
+# --- slider moves: counts and histogram from the composites in memory -------
+
+
+@dataclass(frozen=True)
+class CompositeIndex:
+    """The scored clients' composites, counted per value and per gate group.
+
+    Built once per composite (``composite_index``), it answers a cut-off or
+    quota move without SQL (``count_tiers_indexed``): the gates that apply
+    to a client depend on its fields alone, never on cut-offs, so each gate
+    group's counts at or above any line are a binary search away.
+    """
+
+    gates: tuple[Gate, ...]
+    # Distinct composites, ascending.
+    composites: np.ndarray
+    # Per gate group (a row), clients with a composite at or above each value;
+    # one extra last column of zeros.
+    at_or_above: np.ndarray
+    # Per gate group, bit i set when gate i applies to its clients.
+    masks: tuple[int, ...]
+
+    @property
+    def scored_clients(self) -> int:
+        """Clients with a composite."""
+        return int(self.at_or_above[:, 0].sum()) if len(self.masks) else 0
+
+
+def composite_index(
+    con: duckdb.DuckDBPyConnection, standard: Standard, composed: bool = True
+) -> CompositeIndex:
+    """Read the composites and the gates of ``standard`` into an index.
+
+    Args:
+        con: a connection holding ``clients`` and ``metric_scores`` (and
+            ``composite_scores`` when ``composed``).
+        standard: the standard whose weights (unless ``composed``) and gates
+            apply.
+        composed: read ``composite_scores``; if False, compute the
+            composites from ``metric_scores`` with the standard's weights
+            without storing them, for a weight slider.
+
+    Returns:
+        A ``CompositeIndex``; rebuild it when the composite or the gates change.
+    """
+    if composed:
+        composites, params = f"SELECT _row, composite FROM {COMPOSITE_SCORES}", {}
+    else:
+        composites, params = _composite_sql(con, standard)
+    columns = table_columns(con, CLIENTS)
+    bits = [
+        f"CASE WHEN coalesce({_gate_condition(g, i, columns[g.field], params)}, "
+        f"false) THEN {1 << i} ELSE 0 END"
+        for i, g in enumerate(standard.gates)
+        if g.field in columns
+    ]
+    fields = sorted({g.field for g in standard.gates if g.field in columns} - {"_row"})
+    gate_fields = "".join(f", {quote_identifier(f)}" for f in fields)
+    rows = con.execute(
+        f"""
+        SELECT {" + ".join(bits) or "0"} AS gate_mask,
+               CASE WHEN s._row = g._row THEN s.composite
+                    ELSE error('scores out of step with clients') END AS composite,
+               count(*) AS clients
+        FROM ({composites}) AS s
+             POSITIONAL JOIN (SELECT _row{gate_fields} FROM {CLIENTS}) AS g
+        WHERE s.composite IS NOT NULL
+        GROUP BY ALL
+        """,
+        params,
+    ).fetchnumpy()
+    composites = np.unique(rows["composite"])
+    masks = tuple(int(m) for m in np.unique(rows["gate_mask"]))
+    counts = np.zeros((len(masks), len(composites) + 1), dtype=np.int64)
+    np.add.at(
+        counts,
+        (
+            np.searchsorted(masks, rows["gate_mask"]),
+            np.searchsorted(composites, rows["composite"]),
+        ),
+        rows["clients"].astype(np.int64),
+    )
+    at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
+    return CompositeIndex(standard.gates, composites, at_or_above, masks)
+
+
+def count_tiers_indexed(index: CompositeIndex, standard: Standard) -> pd.DataFrame:
+    """Return what ``count_tiers`` returns, from an index, in microseconds.
+
+    ``standard`` must have the gates the index was built with.
+
+    Raises:
+        ValueError: the standard's gates differ from the index's.
+    """
+    if standard.gates != index.gates:
+        raise ValueError("the composite index was built for other gates")
+    # Clients at or above line i reach tier i or better before gates; the
+    # first matching tier wins, so each line is the lowest of those above it.
+    lines = _indexed_lines(index, standard)
+    last = len(standard.tiers) - 1
+    names = standard.tier_names()
+    counts: dict[int, int] = {}
+    for row, mask in enumerate(index.masks):
+        at_or_above = index.at_or_above[row]
+        reached = [
+            int(at_or_above[np.searchsorted(index.composites, line)])
+            if line is not None
+            else 0
+            for line in lines
+        ] + [int(at_or_above[0])]
+        for before in range(last + 1):
+            clients = reached[before] - (reached[before - 1] if before else 0)
+            rank = before
+            for i, gate in enumerate(standard.gates):
+                if mask >> i & 1:
+                    target = names.index(gate.tier)
+                    rank = max(rank, target) if gate.action == "cap" else target
+            counts[rank] = counts.get(rank, 0) + clients
+    return _counts_frame(standard, counts)
+
+
+def _indexed_lines(index: CompositeIndex, standard: Standard) -> list[float | None]:
+    """``_tier_lines`` from the index, each lowered to the lowest line above."""
+    if standard.tier_mode == "quota":
+        total = index.at_or_above.sum(axis=0)
+        # Clients with a higher composite than each distinct value.
+        positions = total[1:]
+        scored = index.scored_clients
+        lines = []
+        for tier in standard.tiers[:-1]:
+            qualifies = np.flatnonzero(positions < tier.share / 100 * scored)
+            lines.append(
+                float(index.composites[qualifies[0]]) if len(qualifies) else None
+            )
+    else:
+        lines = [tier.min_score for tier in standard.tiers[:-1]]
+    lowest, lowered = None, []
+    for line in lines:
+        if line is not None:
+            lowest = line if lowest is None else min(lowest, line)
+        lowered.append(lowest)
+    return lowered
+
+
+def histogram_indexed(index: CompositeIndex, width: float = 2.0) -> pd.DataFrame:
+    """Return what ``composite_histogram`` returns, from an index."""
+    clients = index.at_or_above.sum(axis=0)
+    per_value = clients[:-1] - clients[1:]
+    starts = np.floor(index.composites / width) * width
+    bands, slot = np.unique(starts, return_inverse=True)
+    totals = np.bincount(slot, weights=per_value, minlength=len(bands))
+    return pd.DataFrame({"start": bands, "clients": totals.astype(np.int64)})
