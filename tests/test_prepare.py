@@ -218,6 +218,152 @@ def test_header_unit_is_not_applied_twice_to_a_value_with_its_own_unit(
     assert _column(duckdb_con, "amount") == [120_000.0, 15_000.0]
 
 
+# --- plain values read by a cast, the rest by the parsers ---------------------------
+
+# Texts a plain cast reads (or misreads: inf, NaN, a padded or odd date) mixed
+# with texts only the parsers read, in one column each.
+MIXED_AMOUNTS = [
+    "12",
+    "-3.5",
+    " 7 ",
+    "1e3",
+    "inf",
+    "-Infinity",
+    "NaN",
+    "1,200",
+    "1.5万",
+    "(500)",
+    "１２３",
+    "abc",
+    "-",
+    "",
+]
+MIXED_DATES = [
+    "2024-03-05",
+    "2024-02-30",
+    " 2024-03-05",
+    "2024-3-5",
+    "2024/03/05",
+    "20240305",
+    "45356",
+    "2024-03-05 23:30:00",
+    "2024-03-05T20:00:00Z",
+    "24-03-05",
+    "0024-03-05",
+    "10000-01-01",
+    "epoch",
+    "05-03-2024",
+    "下周",
+    "-",
+    "",
+]
+
+
+def _csv_text(header, rows):
+    lines = [",".join(header)]
+    lines += [",".join(f'"{value}"' for value in row) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    amounts=st.lists(st.sampled_from(MIXED_AMOUNTS), min_size=1, max_size=12),
+    dates=st.lists(st.sampled_from(MIXED_DATES), min_size=12, max_size=12),
+)
+def test_loaded_values_match_the_parsers_whatever_the_mix(
+    amounts, dates, tmp_path_factory
+):
+    folder = tmp_path_factory.mktemp("mix")
+    rows = [(f"C{index}", amount, dates[index]) for index, amount in enumerate(amounts)]
+    path = fx.text_csv(
+        folder, "mix.csv", _csv_text(["客户编号", "累计金额", "最近购买日期"], rows)
+    )
+    con = duckdb.connect(":memory:")
+
+    try:
+        prepared = _load(con, path)
+        raw = read_table(path)
+        loaded = con.execute(
+            "SELECT amount, last_purchase_date FROM clients ORDER BY _row"
+        ).fetchall()
+    finally:
+        con.close()
+
+    texts = raw.frame[["累计金额", "最近购买日期"]].astype(object)
+    texts = texts.where(texts.notna(), None)
+    expected_amounts = parse_numbers(PARSER_CON, list(texts["累计金额"]))
+    expected_dates = parse_dates(PARSER_CON, list(texts["最近购买日期"]))
+    assert [amount for amount, _ in loaded] == expected_amounts
+    assert [date for _, date in loaded] == expected_dates
+    assert prepared.rows_loaded == len(rows)
+
+
+def test_unreadable_infinity_is_flagged_like_any_bad_number(duckdb_con, tmp_path):
+    text = "客户编号,累计金额\nA,12\nB,inf\nC,NaN\nD,7\n"
+
+    prepared = _load(duckdb_con, fx.text_csv(tmp_path, "inf.csv", text))
+
+    assert _column(duckdb_con, "amount") == [12.0, None, None, 7.0]
+    assert _issues(prepared, "flagged") == [(3, "ingest.reason.bad_number")]
+
+
+def test_plain_and_written_out_dates_share_a_column(duckdb_con, tmp_path):
+    text = "客户编号,最近购买日期\nA,2024-01-02\nB,03/04/2024\nC,13/04/2024\nD,45356\n"
+
+    prepared = _load(duckdb_con, fx.text_csv(tmp_path, "d.csv", text))
+
+    assert _column(duckdb_con, "last_purchase_date") == [
+        dt.date(2024, 1, 2),
+        dt.date(2024, 4, 3),
+        dt.date(2024, 4, 13),
+        dt.date(2024, 3, 5),
+    ]
+    coerced = prepared.issues[prepared.issues["status"] == "coerced"]
+    assert list(zip(coerced["row"], coerced["value"])) == [(5, "45356")]
+
+
+def test_text_fields_are_trimmed_only_where_needed(duckdb_con, tmp_path):
+    text = (
+        '客户编号,客户姓名,置业顾问\n" A1 ",张三,顾问1\nA2,"　李四 ",顾问2\n" ",王五,\n'
+    )
+
+    prepared = _load(duckdb_con, fx.text_csv(tmp_path, "t.csv", text))
+
+    assert _column(duckdb_con, "client_id") == ["A1", "A2"]
+    assert _column(duckdb_con, "name") == ["张三", "李四"]
+    assert _column(duckdb_con, "owner") == ["顾问1", "顾问2"]
+    assert _issues(prepared, "rejected") == [(4, "ingest.reason.missing_id")]
+
+
+def test_clients_rows_are_stored_in_row_order(duckdb_con, tmp_path):
+    plain = "客户编号,累计金额\n" + "".join(f"C{i},{i}\n" for i in range(50))
+    parsed = "客户编号,累计金额\n" + "".join(f"C{i},{i}万\n" for i in range(50))
+
+    for name, text in (("plain.csv", plain), ("parsed.csv", parsed)):
+        _load(duckdb_con, fx.text_csv(tmp_path, name, text))
+        rows = [
+            row[0] for row in duckdb_con.execute("SELECT _row FROM clients").fetchall()
+        ]
+
+        assert rows == list(range(2, 52))
+
+
+def test_a_load_leaves_no_staging_and_the_thread_setting_as_it_was(
+    duckdb_con, tmp_path
+):
+    duckdb_con.execute("SET threads = 2")
+
+    _load(duckdb_con, fx.values_csv(tmp_path))
+
+    assert duckdb_con.execute("SELECT current_setting('threads')").fetchone() == (2,)
+    leftovers = duckdb_con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, '_tiering_') "
+        "UNION ALL SELECT view_name FROM duckdb_views() "
+        "WHERE starts_with(view_name, '_tiering_')"
+    ).fetchall()
+    assert leftovers == []
+
+
 # --- ids ------------------------------------------------------------------------------
 
 

@@ -3,12 +3,16 @@
 The steps, all in DuckDB SQL so a million rows load in seconds:
 
 1. Copy the file's rows into ``source`` (``_row`` and every column as text).
-2. Stage each mapped field: ids and text trimmed, numbers parsed from what
-   people type (1,200.50 / ¥3,000 / 1.2万 / (500) / full-width digits, with
-   the column's unit applied), dates from ISO text, 2024/3/5, 20240305,
-   2024年3月5日, day-first text decided per column, Excel serial numbers and
-   times with zone offsets (converted to Beijing time). Placeholders such as
-   ``-``, ``暂无`` or ``#N/A`` are missing values, never zero.
+2. Stage each mapped field in a view: ids and text trimmed, numbers parsed
+   from what people type (1,200.50 / ¥3,000 / 1.2万 / (500) / full-width
+   digits, with the column's unit applied), dates from ISO text, 2024/3/5,
+   20240305, 2024年3月5日, day-first text decided per column, Excel serial
+   numbers and times with zone offsets (converted to Beijing time).
+   Placeholders such as ``-``, ``暂无`` or ``#N/A`` are missing values, never
+   zero. Values a plain cast reads (1200.5, 2024-03-05) and text with nothing
+   to trim are taken as they are; only the rest goes through the parsing
+   macros, once. A clean file is checked in one pass and typed as
+   ``clients`` is written.
 3. List every value that could not be read (flagged, kept as NULL), every
    value that was reinterpreted (coerced), every row without a client id
    (rejected) and every duplicate id dropped (excluded).
@@ -23,7 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -94,6 +99,8 @@ _DMY = (
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 _DMY_HEAD = r"^(\d{1,2})[-/.](\d{1,2})[-/.]\d{4}"
+# Field kinds typed from text; every other kind stays text, trimmed.
+_TYPED = ("number", "date")
 _PARTS = "['a', 'b', 'c', 'h', 'mi', 's', 'tz']"
 
 
@@ -188,6 +195,11 @@ class _Staged:
     rows_in_file: int
     rejected: int
     skipped: int
+    ids: int
+    distinct_ids: int
+    latest_date: dt.date | None
+    # The view reads ``source`` alone (nothing joined), in ``_row`` order.
+    in_row_order: bool
 
 
 # --- public API -------------------------------------------------------------------
@@ -233,7 +245,6 @@ def load_clients(
             transaction table without a date or amount.
     """
     con.execute("SET enable_progress_bar = false")
-    _install_macros(con)
     if raw is None:
         if transactions is None or transaction_mapping is None:
             raise MappingError("error.mapping.no_table")
@@ -254,9 +265,7 @@ def load_clients(
     _check_ids(raw, mapping)
     staged = _stage(con, raw, mapping, "clients")
     is_transactions = shape == "transactions" or (
-        shape == "auto"
-        and transactions is None
-        and _looks_like_transactions(con, staged)
+        shape == "auto" and transactions is None and _looks_like_transactions(staged)
     )
 
     if is_transactions:
@@ -292,9 +301,8 @@ def looks_like_transactions(raw: RawTable, mapping: Mapping) -> bool:
     """
     con = duckdb.connect(":memory:")
     try:
-        _install_macros(con)
         staged = _stage(con, raw, mapping, "clients")
-        return _looks_like_transactions(con, staged)
+        return _looks_like_transactions(staged)
     finally:
         con.close()
 
@@ -378,14 +386,15 @@ def describe_issues(issues: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 def _install_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create the parsing macros on ``con`` unless they are there already.
 
-    Results are read with ``fetchall`` throughout: DuckDB 2 refuses to
-    register a data frame while a result is only partly fetched.
+    A connection variable marks them: asking ``duckdb_functions()`` lists
+    every function and takes longer than the load of a small file. Results
+    are read with ``fetchall`` throughout: DuckDB 2 refuses to register a
+    data frame while a result is only partly fetched.
     """
-    present = con.execute(
-        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'tiering_date'"
-    ).fetchall()[0][0]
+    present = con.execute("SELECT getvariable('tiering_macros')").fetchall()[0][0]
     if not present:
         con.execute(_MACROS)
+        con.execute("SET VARIABLE tiering_macros = true")
 
 
 def _check_ids(raw: RawTable, mapping: Mapping) -> None:
@@ -405,29 +414,64 @@ def _check_ids(raw: RawTable, mapping: Mapping) -> None:
 def _stage(
     con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping, name: str
 ) -> _Staged:
-    """Copy ``raw`` to DuckDB and parse its mapped fields into a staging table."""
+    """Copy ``raw`` to DuckDB and stage its mapped fields as a typed view.
+
+    One pass finds the fields whose values do not all read plainly (a cast
+    for numbers and dates, the text as it is otherwise). The view reads the
+    rest plainly as it is queried; texts and the few numbers and dates that
+    need the macros are parsed once, into ``_tiering_<name>_parsed``, and
+    joined in. Nothing but ``source`` is written at full size here.
+    """
     # The client file's text is `source` itself (no second copy of a large
     # table); a transaction file's text is staged beside it.
     text_table = "source" if name == "clients" else f"_tiering_{name}_text"
-    staged_table = f"_tiering_{name}_staged"
+    staged_view = f"_tiering_{name}_staged"
     _copy_text(con, raw, text_table)
 
-    day_first = {
-        key: _day_first(con, text_table, column)
-        for key, column in mapping.columns.items()
-        if FIELD_BY_KEY[key].kind == "date"
-    }
-    select, params = _staging_select(mapping, text_table, day_first)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {staged_table} AS {select}", params)
+    untidy = _untidy_fields(con, text_table, mapping)
+    parsed_keys = [key for key in untidy if FIELD_BY_KEY[key].kind in _TYPED]
+    if parsed_keys:
+        _parse_values(con, text_table, mapping, parsed_keys, name)
+    select, units = _staging_select(mapping, text_table, untidy, name)
+    for variable, unit in units.items():
+        con.execute(f"SET VARIABLE {variable} = ?", [unit])
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {staged_view} AS {select}")
+    missing, ids, distinct_ids, latest_date = _count_ids(con, staged_view, mapping)
 
     issues = [_skipped_issues(raw, name), _formula_issues(raw, name)]
-    issues += _value_issues(con, staged_table, mapping, name)
+    if parsed_keys:
+        issues += _value_issues(con, mapping, parsed_keys, name)
     issues += _imprecise_id_issues(raw, mapping, name)
-    rejected = _missing_id_issues(con, staged_table, mapping, name)
+    rejected = _missing_id_issues(con, staged_view, mapping, name, missing)
     issues.append(rejected)
     return _Staged(
-        staged_table, mapping, issues, raw.data_rows, len(rejected), len(raw.skipped)
+        staged_view,
+        mapping,
+        issues,
+        raw.data_rows,
+        len(rejected),
+        len(raw.skipped),
+        ids,
+        distinct_ids,
+        latest_date,
+        not parsed_keys and raw.frame[ROW_COLUMN].is_monotonic_increasing,
     )
+
+
+def _count_ids(
+    con: duckdb.DuckDBPyConnection, view: str, mapping: Mapping
+) -> tuple[int, int, int, dt.date | None]:
+    """Rows without an id, ids, distinct ids and the latest purchase date of
+    the rows with an id, in one pass."""
+    latest = (
+        "max(last_purchase_date) FILTER (WHERE client_id IS NOT NULL)"
+        if "last_purchase_date" in mapping.columns
+        else "NULL"
+    )
+    return con.execute(
+        f"SELECT count(*) - count(client_id), count(client_id), "
+        f"count(DISTINCT client_id), {latest} FROM {view}"
+    ).fetchall()[0]
 
 
 def _copy_text(con: duckdb.DuckDBPyConnection, raw: RawTable, table: str) -> None:
@@ -442,13 +486,31 @@ def _copy_text(con: duckdb.DuckDBPyConnection, raw: RawTable, table: str) -> Non
             f"CAST({quote_identifier(column)} AS VARCHAR) AS {quote_identifier(column)}"
             for column in raw.columns
         )
-        con.execute(
-            f"CREATE OR REPLACE {temp}TABLE {table} AS "
-            f"SELECT CAST({quote_identifier(ROW_COLUMN)} AS INTEGER) AS _row"
-            f"{', ' + columns if columns else ''} FROM {view}"
-        )
+        with _one_thread(con):
+            con.execute(
+                f"CREATE OR REPLACE {temp}TABLE {table} AS "
+                f"SELECT CAST({quote_identifier(ROW_COLUMN)} AS INTEGER) AS _row"
+                f"{', ' + columns if columns else ''} FROM {view}"
+            )
     finally:
         con.unregister(view)
+
+
+@contextmanager
+def _one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the statements inside on one DuckDB thread.
+
+    Writing a table of text columns in row order, DuckDB 2.0 took longer on
+    two threads than on one (2 cores, 1M rows x 21 columns: 3.7-7.3 s
+    against 2.3-2.9 s; without keeping the order 2.0-4.1 s), so the large
+    writes here run on one thread and the setting is put back after.
+    """
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        con.execute("SET threads = ?", [threads])
 
 
 def _day_first(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
@@ -474,35 +536,161 @@ def _day_first(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
     return not (row[0] == 0 and row[1] > 0)
 
 
-def _staging_select(
-    mapping: Mapping, table: str, day_first: dict[str, bool]
+def _cast_value(kind: str, source: str) -> str:
+    """SQL reading a number or date text with a plain cast."""
+    return f"try_cast({source} AS {'DOUBLE' if kind == 'number' else 'DATE'})"
+
+
+def _needs_parsing(kind: str, source: str) -> str:
+    """SQL true where the plain cast may not read ``source`` as the macros do.
+
+    Elsewhere the cast gives their value: ``tiering_number`` and
+    ``tiering_date`` try exactly this first (a finite number; a date written
+    YYYY-MM-DD), and a text the cast reads holds no 万, 亿 or % for the
+    column's unit to skip. A date is taken as written YYYY-MM-DD when the
+    cast date prints back as the text itself, which costs less than the
+    regular expression.
+    """
+    cast = _cast_value(kind, source)
+    reads = (
+        f"isfinite({cast})"
+        if kind == "number"
+        else f"strlen({source}) = 10 AND CAST({cast} AS VARCHAR) = {source}"
+    )
+    return f"({source} IS NOT NULL AND NOT coalesce({reads}, false))"
+
+
+def _untidy_fields(
+    con: duckdb.DuckDBPyConnection, table: str, mapping: Mapping
+) -> list[str]:
+    """Mapped fields with a value that does not read plainly.
+
+    A number or date the plain cast may misread (see ``_needs_parsing``), a
+    text that is empty or has spaces around it.
+    """
+    checks = {}
+    for key, column in mapping.columns.items():
+        kind, source = FIELD_BY_KEY[key].kind, quote_identifier(column)
+        checks[key] = (
+            _needs_parsing(kind, source)
+            if kind in _TYPED
+            else f"({source} = '' OR trim({source}) <> {source})"
+        )
+    counts = con.execute(
+        "SELECT "
+        + ", ".join(f"count(*) FILTER (WHERE {check})" for check in checks.values())
+        + f" FROM {table}"
+    ).fetchall()[0]
+    return [key for key, count in zip(checks, counts) if count]
+
+
+def _parse_values(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    mapping: Mapping,
+    keys: list[str],
+    name: str,
+) -> None:
+    """Parse with the macros the number and date texts of ``keys`` that need it.
+
+    Creates ``_tiering_<name>_parsed``: ``_row`` of every row with such a
+    text and, per field of ``keys``, the text (NULL where the cast reads the
+    value) and the parsed value.
+    """
+    odd = f"_tiering_{name}_odd"
+    checks = {
+        key: _needs_parsing(
+            FIELD_BY_KEY[key].kind, quote_identifier(mapping.columns[key])
+        )
+        for key in keys
+    }
+    texts = "".join(
+        f", CASE WHEN {check} THEN {quote_identifier(mapping.columns[key])} END "
+        f"AS {quote_identifier(key + '__text')}"
+        for key, check in checks.items()
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {odd} AS SELECT _row{texts} "
+        f"FROM {table} WHERE {' OR '.join(checks.values())}"
+    )
+    _install_macros(con)
+    select, params = _parsing_select(con, odd, keys, mapping)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_parsed_table(name)} AS {select}", params
+    )
+
+
+def _parsed_table(name: str) -> str:
+    return f"_tiering_{name}_parsed"
+
+
+def _parsing_select(
+    con: duckdb.DuckDBPyConnection, table: str, keys: list[str], mapping: Mapping
 ) -> tuple[str, list[object]]:
-    """SQL that types each mapped field and keeps its text beside it."""
+    """SQL parsing the texts of ``keys`` in ``table`` with the macros."""
     params: list[object] = []
     parts = ["_row"]
-    if mapping.row_ids and "client_id" not in mapping.columns:
-        parts.append("CAST(_row AS VARCHAR) AS client_id")
-
-    for key, column in mapping.columns.items():
-        kind = FIELD_BY_KEY[key].kind
-        source = quote_identifier(column)
-        if kind == "number":
+    for key in keys:
+        text = quote_identifier(key + "__text")
+        if FIELD_BY_KEY[key].kind == "number":
             # A value carrying its own unit (1.2万) ignores the column's unit.
             expr = (
-                f"tiering_number({source}) * CASE WHEN contains({source}, '万') "
-                f"OR contains({source}, '亿') OR contains({source}, '%') "
+                f"tiering_number({text}) * CASE WHEN contains({text}, '万') "
+                f"OR contains({text}, '亿') OR contains({text}, '%') "
                 f"THEN 1 ELSE ? END"
             )
             params.append(mapping.unit(key))
-        elif kind == "date":
-            expr = f"tiering_date({source}, ?)"
-            params.append(day_first.get(key, True))
         else:
-            expr = f"nullif(trim({source}), '')"
-        parts.append(f"{expr} AS {quote_identifier(key)}")
-        parts.append(f"{source} AS {quote_identifier(key + '__text')}")
-
+            # Text that could be read as 05-03-2024 never passes the cast, so
+            # these rows decide the column's reading as the whole column would.
+            expr = f"tiering_date({text}, ?)"
+            params.append(_day_first(con, table, key + "__text"))
+        parts += [text, f"{expr} AS {quote_identifier(key)}"]
     return f"SELECT {', '.join(parts)} FROM {table}", params
+
+
+def _staging_select(
+    mapping: Mapping, table: str, untidy: list[str], name: str
+) -> tuple[str, dict[str, float]]:
+    """SQL of the staging view, with the unit variables it reads.
+
+    Fields in ``untidy`` are trimmed, or parsed in ``_tiering_<name>_parsed``;
+    the others read plainly. A view takes no bound parameters, so the
+    columns' units go to DuckDB variables (set by the caller) rather than
+    into the SQL text.
+    """
+    parsed_keys = [key for key in untidy if FIELD_BY_KEY[key].kind in _TYPED]
+    units: dict[str, float] = {}
+    parts = ["t._row"]
+    if mapping.row_ids and "client_id" not in mapping.columns:
+        parts.append("CAST(t._row AS VARCHAR) AS client_id")
+
+    for key, column in mapping.columns.items():
+        kind = FIELD_BY_KEY[key].kind
+        source = f"t.{quote_identifier(column)}"
+        if kind in _TYPED:
+            expr = _cast_value(kind, source)
+            if kind == "number" and mapping.unit(key) != 1:
+                variable = f"tiering_{name}_unit_{key}"
+                units[variable] = mapping.unit(key)
+                expr = f"{expr} * getvariable({_sql_text(variable)})"
+            if key in parsed_keys:
+                expr = (
+                    f"CASE WHEN p.{quote_identifier(key + '__text')} IS NULL "
+                    f"THEN {expr} ELSE p.{quote_identifier(key)} END"
+                )
+        elif key in untidy:
+            expr = f"nullif(trim({source}), '')"
+        else:
+            expr = source
+        parts.append(f"{expr} AS {quote_identifier(key)}")
+
+    join = (
+        f" LEFT JOIN {_parsed_table(name)} AS p ON p._row = t._row"
+        if parsed_keys
+        else ""
+    )
+    return f"SELECT {', '.join(parts)} FROM {table} AS t{join}", units
 
 
 def _issue_frame(rows: list[tuple], status: str, file: str) -> pd.DataFrame:
@@ -529,14 +717,17 @@ def _formula_issues(raw: RawTable, file: str) -> pd.DataFrame:
 
 
 def _value_issues(
-    con: duckdb.DuckDBPyConnection, table: str, mapping: Mapping, file: str
+    con: duckdb.DuckDBPyConnection, mapping: Mapping, keys: list[str], file: str
 ) -> list[pd.DataFrame]:
-    """Values that could not be read (flagged) or were reinterpreted (coerced)."""
+    """Values that could not be read (flagged) or were reinterpreted (coerced).
+
+    Only texts the plain cast failed on can be either, so the parsed table
+    of those (fields ``keys``) holds them all.
+    """
+    table = _parsed_table(file)
     frames = []
-    for key, column in mapping.columns.items():
-        kind = FIELD_BY_KEY[key].kind
-        if kind not in ("number", "date"):
-            continue
+    for key in keys:
+        kind, column = FIELD_BY_KEY[key].kind, mapping.columns[key]
         value, text = quote_identifier(key), quote_identifier(key + "__text")
         unreadable = con.execute(
             f"""SELECT _row, ?, {text}, ?, NULL FROM {table}
@@ -600,9 +791,9 @@ def _imprecise_id_issues(
 
 
 def _missing_id_issues(
-    con: duckdb.DuckDBPyConnection, table: str, mapping: Mapping, file: str
+    con: duckdb.DuckDBPyConnection, table: str, mapping: Mapping, file: str, count: int
 ) -> pd.DataFrame:
-    if "client_id" not in mapping.columns:
+    if "client_id" not in mapping.columns or not count:
         return _issue_frame([], "rejected", file)
     rows = con.execute(
         f"SELECT _row, ?, NULL, ?, NULL FROM {table} WHERE client_id IS NULL ORDER BY _row",
@@ -611,7 +802,7 @@ def _missing_id_issues(
     return _issue_frame(rows, "rejected", file)
 
 
-def _looks_like_transactions(con: duckdb.DuckDBPyConnection, staged: _Staged) -> bool:
+def _looks_like_transactions(staged: _Staged) -> bool:
     """Repeating ids plus a purchase date or amount, and nothing that only a
     client table has (a purchase count, a date headed 最近/最后/last)."""
     columns = staged.mapping.columns
@@ -623,14 +814,18 @@ def _looks_like_transactions(con: duckdb.DuckDBPyConnection, staged: _Staged) ->
         return False
     if _LATEST_WORDS.search(columns.get("last_purchase_date", "")):
         return False
-    ids, distinct = con.execute(
-        f"SELECT count(client_id), count(DISTINCT client_id) FROM {staged.table}"
-    ).fetchall()[0]
-    return ids > 0 and distinct < ids * TRANSACTION_DISTINCT_SHARE
+    return (
+        staged.ids > 0 and staged.distinct_ids < staged.ids * TRANSACTION_DISTINCT_SHARE
+    )
 
 
 def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("DROP VIEW IF EXISTS _tiering_clients_kept")
+    views = con.execute(
+        "SELECT view_name FROM duckdb_views() "
+        "WHERE temporary AND starts_with(view_name, '_tiering_')"
+    ).fetchall()
+    for (view,) in views:
+        con.execute(f"DROP VIEW IF EXISTS {quote_identifier(view)}")
     tables = con.execute(
         "SELECT table_name FROM duckdb_tables() "
         "WHERE temporary AND starts_with(table_name, '_tiering_')"
@@ -658,9 +853,14 @@ def _load_client_table(
         _roll_up(con, rollup)
         unknown = _unknown_client_issues(con, rollup)
         fields = _join_rollup(con, fields)
+    excluded_any = staged.ids != staged.distinct_ids
+    if rollup is None and not excluded_any:
+        # Every row with an id is kept as staged: its latest date is known.
+        as_of = as_of or staged.latest_date
     as_of = as_of or _latest_date(con, fields) or dt.date.today()
 
-    _write_clients(con, "_tiering_clients_kept", fields, as_of)
+    in_row_order = staged.in_row_order and not excluded_any and rollup is None
+    _write_clients(con, "_tiering_clients_kept", fields, as_of, in_row_order)
     loaded = con.execute("SELECT count(*) FROM clients").fetchall()[0][0]
     issues = staged.issues + [excluded] + (rollup.issues if rollup else [])
     issues.append(unknown)
@@ -683,10 +883,7 @@ def _drop_duplicates(
 ) -> pd.DataFrame:
     """Keep one row per client id; return the dropped rows as issues."""
     column = staged.mapping.columns.get("client_id", ROW_COLUMN)
-    repeats = con.execute(
-        f"SELECT count(client_id) - count(DISTINCT client_id) FROM {staged.table}"
-    ).fetchall()[0][0]
-    if not repeats:
+    if staged.ids == staged.distinct_ids:
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW _tiering_clients_kept AS "
             f"SELECT * FROM {staged.table} WHERE client_id IS NOT NULL"
@@ -797,9 +994,17 @@ def _latest_date(con: duckdb.DuckDBPyConnection, fields: list[str]) -> dt.date |
 
 
 def _write_clients(
-    con: duckdb.DuckDBPyConnection, table: str, fields: list[str], as_of: dt.date
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    fields: list[str],
+    as_of: dt.date,
+    in_row_order: bool = False,
 ) -> None:
-    """Create ``clients``: ``_row``, ``client_id``, typed fields, recency days."""
+    """Create ``clients``: ``_row``, ``client_id``, typed fields, recency days.
+
+    ``in_row_order``: ``table`` only filters ``source``, already in ``_row``
+    order, which DuckDB keeps unless told it need not; no sort then.
+    """
     selects = ["CAST(_row AS INTEGER) AS _row", "client_id"]
     selects += [quote_identifier(key) for key in fields]
     params: list[object] = []
@@ -810,11 +1015,16 @@ def _write_clients(
                 f"AS INTEGER) AS {quote_identifier(derived)}"
             )
             params.append(as_of)
-    con.execute(
-        f"CREATE OR REPLACE TABLE clients AS SELECT {', '.join(selects)} "
-        f"FROM {table} ORDER BY _row",
-        params,
-    )
+    keeps_order = con.execute(
+        "SELECT current_setting('preserve_insertion_order')"
+    ).fetchall()[0][0]
+    order = "" if in_row_order and keeps_order else " ORDER BY _row"
+    with _one_thread(con):
+        con.execute(
+            f"CREATE OR REPLACE TABLE clients AS SELECT {', '.join(selects)} "
+            f"FROM {table}{order}",
+            params,
+        )
 
 
 # --- transaction tables ----------------------------------------------------------
