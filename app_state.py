@@ -9,6 +9,7 @@ and tiers, a cut-off change only the tiers.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -108,16 +109,34 @@ def workspace() -> Workspace:
     return st.session_state["workspace"]
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def read_cached(
-    content: bytes, filename: str, sheet: str | None, header_row: int | None
-) -> RawTable:
-    """Read an uploaded file once per content, sheet and header row.
+READS_KEPT = 4
 
-    No progress callback here: an element updated inside a cached function
-    would be replayed on every cache hit.
+
+def read_cached(
+    content: bytes,
+    filename: str,
+    sheet: str | None,
+    header_row: int | None,
+    identity: str | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RawTable:
+    """Read a file once per upload, sheet and header row; kept in the session.
+
+    ``identity`` names the upload (Streamlit's file id); without it the
+    content's digest does. Not ``st.cache_data``: a hit there hashes the
+    whole file and unpickles the table, about 0.7 s and 300 MB on every
+    rerun at a million rows, and its replay rules forbid a progress bar.
     """
-    return read_table(content, filename=filename, sheet=sheet, header_row=header_row)
+    reads = st.session_state.setdefault("reads", {})
+    key = (identity or hashlib.sha1(content).hexdigest(), filename, sheet, header_row)
+    if key not in reads:
+        reads[key] = read_table(
+            content, filename=filename, sheet=sheet, header_row=header_row,
+            progress=progress,
+        )
+        while len(reads) > READS_KEPT:
+            reads.pop(next(iter(reads)))
+    return reads[key]
 
 
 def progress_bar() -> Callable[[str, int, int], None]:
@@ -135,10 +154,17 @@ def progress_bar() -> Callable[[str, int, int], None]:
     return report
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def head_cached(content: bytes, filename: str, sheet: str | None) -> Any:
+def head_cached(
+    content: bytes, filename: str, sheet: str | None, identity: str | None = None
+) -> Any:
     """The first rows of an uploaded file as they stand, for the header choice."""
-    return head_rows(content, filename=filename, sheet=sheet)
+    heads = st.session_state.setdefault("heads", {})
+    key = (identity or hashlib.sha1(content).hexdigest(), filename, sheet)
+    if key not in heads:
+        heads[key] = head_rows(content, filename=filename, sheet=sheet)
+        while len(heads) > READS_KEPT:
+            heads.pop(next(iter(heads)))
+    return heads[key]
 
 
 def load_dataset(

@@ -38,9 +38,11 @@ def read(uploaded, key):
     content = uploaded.getvalue()
     holder = st.empty()
     with holder:
-        app_state.progress_bar()
+        progress = app_state.progress_bar()
         started = time.perf_counter()
-        raw = app_state.read_cached(content, uploaded.name, None, None)
+        raw = app_state.read_cached(
+            content, uploaded.name, None, None, uploaded.file_id, progress
+        )
         seconds = time.perf_counter() - started
     holder.empty()
     # The first read of a file is the real one; later reruns hit the cache.
@@ -52,13 +54,13 @@ def read(uploaded, key):
     if len(raw.sheets) > 1:
         sheet = st.selectbox(tr("upload.sheet", file=uploaded.name), visible, index=visible.index(raw.sheet) if raw.sheet in visible else 0, key=f"sheet_{key}")
         if sheet != raw.sheet:
-            raw = app_state.read_cached(content, uploaded.name, sheet, None)
+            raw = app_state.read_cached(content, uploaded.name, sheet, None, uploaded.file_id)
 
     with st.expander(tr("upload.header_preview", file=uploaded.name, row=raw.header_row)):
-        st.dataframe(app_state.head_cached(content, uploaded.name, raw.sheet))
+        st.dataframe(app_state.head_cached(content, uploaded.name, raw.sheet, uploaded.file_id))
         header = st.number_input(tr("upload.header_row"), min_value=1, value=raw.header_row, step=1, key=f"header_{key}_{uploaded.name}_{raw.sheet}")
     if header != raw.header_row:
-        raw = app_state.read_cached(content, uploaded.name, raw.sheet, int(header))
+        raw = app_state.read_cached(content, uploaded.name, raw.sheet, int(header), uploaded.file_id)
     if raw.formula_columns:
         st.warning(tr("upload.formula_columns", file=uploaded.name, columns="、".join(raw.formula_columns)))
     return raw
