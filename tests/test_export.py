@@ -643,3 +643,78 @@ def test_original_numbers_export_as_numbers_and_ids_stay_text(tmp_path):
     assert rows["12345"]["累计金额"] == 1500.5
     assert rows["00123"]["累计金额"] == -20
     assert rows["12345"]["备注码"] == "007"
+
+
+def test_long_table_splits_across_sheets_inside_a_fetched_batch(
+    tiered_con, standard, prepared, result, monkeypatch
+):
+    import tiering.export
+
+    monkeypatch.setattr(tiering.export, "FETCH_ROWS", 2)
+
+    book = _workbook(tiered_con, standard, prepared, result, rows_per_sheet=3)
+
+    parts = [_table(book[name])[1] for name in ("全部客户", "全部客户 (2)")]
+    assert [len(rows) for rows in parts] == [3, 2]
+    ids = [row[0].value for rows in parts for row in rows]
+    assert ids == ["00123", "09999", "00007", "00042", "10001"]
+    assert book["全部客户"].auto_filter.ref == "A1:O4"
+    assert book["全部客户 (2)"].auto_filter.ref == "A1:O3"
+
+
+def test_workbook_read_by_calamine_keeps_text_ids_dates_and_numbers(
+    tiered_con, standard, prepared, result
+):
+    from python_calamine import CalamineWorkbook
+
+    buffer = io.BytesIO()
+    write_workbook(buffer, tiered_con, standard, prepared, result, META)
+
+    book = CalamineWorkbook.from_filelike(io.BytesIO(buffer.getvalue()))
+    header, *rows = book.get_sheet_by_name("全部客户").to_python()
+    first = dict(zip(header, rows[0]))
+    assert first["客户编号"] == "00123"
+    assert first["身份证号"] == "110101199003074518"
+    assert first["最近购买日期"] == dt.date(2024, 1, 5)
+    assert first["综合得分"] == 100.0
+    assert first["备注"] == '=HYPERLINK("x")'
+
+
+def test_text_over_the_excel_cell_limit_is_cut_not_fatal(standard, prepared, result):
+    con = duckdb.connect()
+    long_note = "长" * 40_000
+    _make_tables(con, [(2, "00123", "110", "2024-01-05", long_note)], SCORED_ROWS[:1])
+
+    book = _workbook(con, standard, prepared, result)
+
+    header, rows = _table(book["全部客户"])
+    note = rows[0][header.index("备注")].value
+    assert note == "长" * 32_767
+
+
+def test_dates_excel_cannot_show_stay_text(standard, prepared, result):
+    con = duckdb.connect()
+    _make_tables(
+        con,
+        [(2, "00123", "110", "1899-12-31", ""), (3, "00007", "120", "2024-01-05", "")],
+        SCORED_ROWS[:2],
+    )
+
+    book = _workbook(con, standard, prepared, result)
+
+    header, rows = _table(book["全部客户"])
+    dates = [row[header.index("最近购买日期")] for row in rows]
+    assert [cell.value for cell in dates] == ["1899-12-31", "2024-01-05"]
+    assert all(cell.data_type == "s" for cell in dates)
+
+
+def test_workbook_written_to_a_path_opens(
+    tiered_con, standard, prepared, result, tmp_path
+):
+    target = tmp_path / "tiers.xlsx"
+
+    write_workbook(target, tiered_con, standard, prepared, result, META)
+
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames[1] == "全部客户"
+    assert book["全部客户"].max_row == 6

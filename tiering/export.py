@@ -14,14 +14,15 @@ The steps:
    tier rank, composite (high first) and client id, so the order never depends
    on how the table happens to be stored. A per-tier sheet adds a bound
    ``tier = ?`` filter to the same query.
-3. The workbook is written by xlsxwriter in constant-memory mode: rows are
-   fetched from DuckDB in batches and written cell by cell with typed writes
-   (text with ``write_string``, which never makes a formula; dates with
-   ``write_datetime``; numbers with ``write_number``). pandas' ``to_excel`` is
-   avoided on purpose: it does not write row by row, and constant-memory mode
-   silently drops a cell whose row was already flushed (with pandas 3.1 a
-   two-row frame lost a number). A table longer than an Excel sheet
-   continues on ``<name> (2)``, never truncated.
+3. The workbook is written by rust_xlsxwriter (through the
+   ``rvgsrust_xlsxwriter`` binding), chosen by measurement over Python
+   xlsxwriter, which spent almost all of its time in per-cell Python. The
+   big tables stream from DuckDB as Arrow record batches, cast to one type
+   per column kind (text stays Arrow strings, written as text cells and
+   never as formulas or numbers; dates are dates; numbers are doubles), and
+   each batch goes to a constant-memory sheet in one native call, so memory
+   is bounded by a batch. A table longer than an Excel sheet continues on
+   ``<name> (2)``, never truncated.
 4. The CSV is written by DuckDB's COPY into a temporary file, with text that
    would start a formula prefixed by ``'``, then copied behind a UTF-8 BOM so
    that Excel opens Chinese text correctly.
@@ -42,8 +43,9 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import duckdb
-import xlsxwriter
-from xlsxwriter.exceptions import XlsxWriterException
+import pyarrow as pa
+import pyarrow.compute as pc
+import rvgsrust_xlsxwriter as xlsx
 
 from tiering.errors import ExportError
 from tiering.fields import FIELD_BY_KEY, field_for_header
@@ -61,6 +63,8 @@ logger = logging.getLogger(__name__)
 MAX_DATA_ROWS = 1_048_575
 MAX_SHEET_NAME = 31
 FETCH_ROWS = 10_000
+# Excel's limit for one cell's text; the writer refuses longer text.
+MAX_CELL_CHARS = 32_767
 # Column widths are judged from the header and the first rows only.
 WIDTH_SAMPLE_ROWS = 500
 MAX_COLUMN_WIDTH = 50
@@ -134,7 +138,8 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 def _column_kinds(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str, str]:
     """Return ``date`` or ``number`` for original columns that hold only those.
 
-    A column is a date column when every filled value is an ISO date, and a
+    A column is a date column when every filled value is an ISO date that
+    Excel can show (1900 to 9999; earlier dates stay text), and a
     number column when every filled value is a plain decimal without a
     leading zero and with at most 15 integer digits (so Excel keeps it
     exactly). Columns whose header names an identifier stay text whatever
@@ -154,7 +159,9 @@ def _column_kinds(con: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str,
         )
         SELECT name,
                count(*) = count(CASE WHEN regexp_matches(value, $date_pattern)
-                   AND try_cast(left(value, 10) AS DATE) IS NOT NULL THEN 1 END),
+                   AND try_cast(left(value, 10) AS DATE)
+                       BETWEEN DATE '1900-01-01' AND DATE '9999-12-31'
+                   THEN 1 END),
                count(*) = count(CASE WHEN regexp_matches(value, $number_pattern)
                    THEN 1 END)
         FROM cells
@@ -357,15 +364,18 @@ def _column_widths(
 class _Formats:
     """The cell formats of one workbook, made once."""
 
-    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
-        self.header = workbook.add_format({"bold": True, "bg_color": "#D9E1F2"})
-        self.title = workbook.add_format({"bold": True, "font_size": 14})
-        self.bold = workbook.add_format({"bold": True})
-        self.date = workbook.add_format({"num_format": "yyyy-mm-dd"})
-        self.datetime = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        self.number = workbook.add_format({"num_format": "0.00"})
-        self.integer = workbook.add_format({"num_format": "0"})
-        self.percent = workbook.add_format({"num_format": "0.0%"})
+    def __init__(self, workbook: xlsx.Workbook) -> None:
+        def new() -> Any:
+            return workbook.add_format()
+
+        self.header = new().set_bold().set_background_color("#D9E1F2")
+        self.title = new().set_bold().set_font_size(14)
+        self.bold = new().set_bold()
+        self.date = new().set_num_format("yyyy-mm-dd")
+        self.datetime = new().set_num_format("yyyy-mm-dd hh:mm")
+        self.number = new().set_num_format("0.00")
+        self.integer = new().set_num_format("0")
+        self.percent = new().set_num_format("0.0%")
         self._workbook = workbook
         self._fills: dict[str, Any] = {}
 
@@ -382,8 +392,11 @@ class _Formats:
     def fill(self, color: str) -> Any:
         """Return a format filled with ``color``, text readable on it."""
         if color not in self._fills:
-            self._fills[color] = self._workbook.add_format(
-                {"bg_color": color, "font_color": _text_color(color), "bold": True}
+            self._fills[color] = (
+                self._workbook.add_format()
+                .set_background_color(color)
+                .set_font_color(_text_color(color))
+                .set_bold()
             )
         return self._fills[color]
 
@@ -398,23 +411,75 @@ def _text_color(color: str) -> str:
     return "#000000" if luminance > 150 else "#FFFFFF"
 
 
-def _cell_writers(
-    worksheet: Any, columns: Sequence[_Column], formats: _Formats
-) -> list[tuple[Callable[..., Any], Any]]:
-    """Return, per column, the typed write method and its format.
+def _column_formats(columns: Sequence[_Column], formats: _Formats) -> dict[str, Any]:
+    """Return the number format of each non-text column, keyed by header.
 
-    Text goes through ``write_string``, which stores "=1+2" or "00123"
-    literally: never a formula, never a number.
+    Date and timestamp columns get ``yyyy-mm-dd`` and ``yyyy-mm-dd hh:mm:ss``
+    from the writer itself, which a format given here does not replace.
     """
-    methods = {
-        "text": worksheet.write_string,
-        "date": worksheet.write_datetime,
-        "datetime": worksheet.write_datetime,
-        "integer": worksheet.write_number,
-        "number": worksheet.write_number,
-        "percent": worksheet.write_number,
+    return {
+        column.header: formats.for_kind(column.kind)
+        for column in columns
+        if column.kind in ("integer", "number", "percent")
     }
-    return [(methods[column.kind], formats.for_kind(column.kind)) for column in columns]
+
+
+def _arrow_type(kind: ColumnKind) -> pa.DataType:
+    """Return the Arrow type a column of ``kind`` is written from."""
+    if kind == "text":
+        return pa.string()
+    if kind == "date":
+        return pa.date32()
+    if kind == "datetime":
+        return pa.timestamp("us")
+    # Excel keeps every number as a double.
+    return pa.float64()
+
+
+def _conformed(batch: pa.RecordBatch, columns: Sequence[_Column]) -> pa.RecordBatch:
+    """Return ``batch`` with one type per column kind and text Excel can hold.
+
+    Text over Excel's 32,767 characters per cell is cut there (as Excel
+    itself would) and logged; every other value is kept as it is.
+    """
+    arrays = []
+    for array, column in zip(batch.columns, columns):
+        array = array.cast(_arrow_type(column.kind))
+        if column.kind == "text":
+            array = _within_cell_limit(array)
+        arrays.append(array)
+    return pa.RecordBatch.from_arrays(arrays, names=[c.header for c in columns])
+
+
+def _within_cell_limit(array: pa.Array) -> pa.Array:
+    lengths = pc.utf8_length(array)
+    too_long = pc.sum(pc.greater(lengths, MAX_CELL_CHARS)).as_py() or 0
+    if not too_long:
+        return array
+    logger.warning(
+        "%d cells cut to %d characters in one column", too_long, MAX_CELL_CHARS
+    )
+    return pc.utf8_slice_codeunits(array, 0, MAX_CELL_CHARS)
+
+
+def _plain_value(value: Any, kind: ColumnKind) -> Any:
+    if _is_missing(value):
+        return None
+    return str(value) if kind == "text" else value
+
+
+def _rows_as_batches(
+    columns: Sequence[_Column], rows: Sequence[Sequence[Any]]
+) -> list[pa.RecordBatch]:
+    """Return small in-memory ``rows`` (issues, playbook) as one Arrow batch."""
+    arrays = [
+        pa.array(
+            [_plain_value(row[index], column.kind) for row in rows],
+            type=_arrow_type(column.kind),
+        )
+        for index, column in enumerate(columns)
+    ]
+    return [pa.RecordBatch.from_arrays(arrays, names=[c.header for c in columns])]
 
 
 # --- sheets ------------------------------------------------------------------
@@ -452,7 +517,7 @@ class _SheetWriter:
 
     def __init__(
         self,
-        workbook: xlsxwriter.Workbook,
+        workbook: xlsx.Workbook,
         formats: _Formats,
         taken: set[str],
         rows_per_sheet: int,
@@ -466,31 +531,36 @@ class _SheetWriter:
         self,
         base: str,
         columns: Sequence[_Column],
-        rows: Iterable[Sequence[Any]],
+        batches: Iterable[pa.RecordBatch],
         total: int,
         progress: Progress | None = None,
     ) -> list[str]:
-        """Write ``rows`` under a header; return the names of the sheets used."""
-        rows = iter(rows)
-        sample = list(itertools.islice(rows, WIDTH_SAMPLE_ROWS))
-        widths = _column_widths(columns, sample)
+        """Write ``batches`` under a header; return the names of the sheets used."""
+        pending = (_conformed(batch, columns) for batch in batches)
+        first = next(pending, None)
+        widths = _column_widths(columns, _sample_rows(first))
+        column_formats = _column_formats(columns, self.formats)
         names: list[str] = []
         worksheet = self._new_sheet(base, names, columns, widths)
-        writers = _cell_writers(worksheet, columns, self.formats)
         row_in_sheet = done = 0
-        for values in itertools.chain(sample, rows):
-            if row_in_sheet == self.rows_per_sheet:
-                self._finish(worksheet, columns, row_in_sheet)
-                worksheet = self._new_sheet(base, names, columns, widths)
-                writers = _cell_writers(worksheet, columns, self.formats)
-                row_in_sheet = 0
-            row_in_sheet += 1
-            for col, value in enumerate(values):
-                if value is not None:
-                    write, fmt = writers[col]
-                    write(row_in_sheet, col, value, fmt)
-            done += 1
-            if progress and done % FETCH_ROWS == 0:
+        for batch in itertools.chain([first] if first else [], pending):
+            while batch.num_rows:
+                if row_in_sheet == self.rows_per_sheet:
+                    self._finish(worksheet, columns, row_in_sheet)
+                    worksheet = self._new_sheet(base, names, columns, widths)
+                    row_in_sheet = 0
+                part = batch.slice(0, self.rows_per_sheet - row_in_sheet)
+                batch = batch.slice(part.num_rows)
+                worksheet.write_dataframe(
+                    row_in_sheet + 1,
+                    0,
+                    part,
+                    write_header=False,
+                    column_formats=column_formats,
+                )
+                row_in_sheet += part.num_rows
+                done += part.num_rows
+            if progress:
                 progress(base, done, total)
         self._finish(worksheet, columns, row_in_sheet)
         if progress:
@@ -506,14 +576,16 @@ class _SheetWriter:
     ) -> Any:
         name = _unique_sheet_name(base, self.taken, part=len(names) + 1)
         names.append(name)
-        worksheet = self.workbook.add_worksheet(name)
+        worksheet = self.workbook.add_worksheet(name, constant_memory=True)
         for col, width in enumerate(widths):
-            worksheet.set_column(col, col, width)
+            worksheet.set_column_width(col, width)
         for col, column in enumerate(columns):
-            worksheet.write_string(0, col, column.header, self.formats.header)
+            worksheet.write(0, col, column.header, self.formats.header)
         worksheet.freeze_panes(1, 0)
         # Original columns are text on purpose; hide Excel's green triangles.
-        worksheet.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
+        worksheet.ignore_error_range(
+            0, 0, MAX_DATA_ROWS, 16_383, "number_stored_as_text"
+        )
         return worksheet
 
     @staticmethod
@@ -522,15 +594,22 @@ class _SheetWriter:
             worksheet.autofilter(0, 0, rows, len(columns) - 1)
 
 
-def _fetch_rows(
+def _sample_rows(batch: pa.RecordBatch | None) -> list[tuple]:
+    """Return the first rows of ``batch`` as tuples, to judge column widths."""
+    if batch is None:
+        return []
+    sample = batch.slice(0, WIDTH_SAMPLE_ROWS)
+    return list(zip(*(array.to_pylist() for array in sample.columns)))
+
+
+def _fetch_batches(
     con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]
-) -> Iterator[tuple[Any, ...]]:
-    """Yield the rows of ``sql`` in batches, never holding them all."""
+) -> Iterator[pa.RecordBatch]:
+    """Yield the rows of ``sql`` as Arrow batches, never holding them all."""
     cursor = con.cursor()
     try:
-        cursor.execute(sql, list(params))
-        while batch := cursor.fetchmany(FETCH_ROWS):
-            yield from batch
+        reader = cursor.sql(sql, params=list(params)).to_arrow_reader(FETCH_ROWS)
+        yield from reader
     finally:
         cursor.close()
 
@@ -549,7 +628,7 @@ def _tier_counts(con: duckdb.DuckDBPyConnection, standard: Standard) -> list[tup
 
 
 def _write_summary(
-    workbook: xlsxwriter.Workbook,
+    workbook: xlsx.Workbook,
     formats: _Formats,
     name: str,
     facts: list[tuple[str, Any, ColumnKind]],
@@ -559,35 +638,31 @@ def _write_summary(
 ) -> None:
     """Write the summary sheet: facts of the run, then clients per tier."""
     worksheet = workbook.add_worksheet(name)
-    worksheet.set_column(0, 0, 22)
-    worksheet.set_column(1, 2, 30)
-    worksheet.write_string(0, 0, t("export.summary.title", lang), formats.title)
+    for col, width in enumerate((22, 30, 30)):
+        worksheet.set_column_width(col, width)
+    worksheet.write(0, 0, t("export.summary.title", lang), formats.title)
     row = 2
     for label, value, kind in facts:
-        worksheet.write_string(row, 0, label, formats.bold)
+        worksheet.write(row, 0, label, formats.bold)
         _write_value(worksheet, row, 1, value, kind, formats)
         row += 1
 
     row += 1
-    worksheet.write_string(
-        row, 0, t("export.summary.tier_counts", lang), formats.header
-    )
-    worksheet.write_string(row, 1, t("export.summary.clients", lang), formats.header)
-    worksheet.write_string(row, 2, t("export.summary.share", lang), formats.header)
+    worksheet.write(row, 0, t("export.summary.tier_counts", lang), formats.header)
+    worksheet.write(row, 1, t("export.summary.clients", lang), formats.header)
+    worksheet.write(row, 2, t("export.summary.share", lang), formats.header)
     total = sum(clients for _, _, clients in tier_counts)
     for tier, color, clients in tier_counts:
         row += 1
         label = tier if tier is not None else t("export.sheet.unscored", lang)
-        worksheet.write_string(row, 0, str(label), formats.fill(color))
-        worksheet.write_number(row, 1, clients)
-        worksheet.write_number(row, 2, clients / total if total else 0, formats.percent)
+        worksheet.write(row, 0, str(label), formats.fill(color))
+        worksheet.write(row, 1, clients)
+        worksheet.write(row, 2, clients / total if total else 0, formats.percent)
     row += 1
-    worksheet.write_string(row, 0, t("export.summary.total", lang), formats.bold)
-    worksheet.write_number(row, 1, total, formats.bold)
+    worksheet.write(row, 0, t("export.summary.total", lang), formats.bold)
+    worksheet.write(row, 1, total, formats.bold)
     row += 2
-    worksheet.write_string(
-        row, 0, t("export.summary.see_sheet", lang, sheet=issues_sheet)
-    )
+    worksheet.write(row, 0, t("export.summary.see_sheet", lang, sheet=issues_sheet))
 
 
 def _write_value(
@@ -596,12 +671,15 @@ def _write_value(
     """Write one summary value by its kind; None leaves the cell empty."""
     if value is None:
         return
-    if kind in ("date", "datetime") and isinstance(value, (dt.date, dt.datetime)):
-        worksheet.write_datetime(row, col, value, formats.for_kind(kind))
+    if kind in ("date", "datetime") and isinstance(value, dt.date):
+        if not isinstance(value, dt.datetime):
+            value = dt.datetime.combine(value, dt.time())
+        worksheet.write_datetime_py(row, col, value, formats.for_kind(kind))
     elif kind in ("integer", "number") and isinstance(value, (int, float)):
-        worksheet.write_number(row, col, value, formats.for_kind(kind))
+        worksheet.write(row, col, value, formats.for_kind(kind))
     else:
-        worksheet.write_string(row, col, str(value))
+        # A str is always written as text, never as a formula or a number.
+        worksheet.write(row, col, str(value))
 
 
 def _summary_facts(
@@ -800,7 +878,7 @@ def _standard_sections(
 
 
 def _write_standard(
-    workbook: xlsxwriter.Workbook,
+    workbook: xlsx.Workbook,
     formats: _Formats,
     name: str,
     standard: Standard,
@@ -808,17 +886,15 @@ def _write_standard(
 ) -> None:
     """Write the standard's parameters, one section under another."""
     worksheet = workbook.add_worksheet(name)
-    worksheet.set_column(0, 1, 18)
-    worksheet.set_column(2, 5, 14)
-    worksheet.set_column(6, 6, 40)
-    worksheet.set_column(7, 8, 16)
+    for col, width in enumerate((18, 18, 14, 14, 14, 14, 40, 16, 16)):
+        worksheet.set_column_width(col, width)
     row = 0
     for index, (title, headers, rows) in enumerate(_standard_sections(standard, lang)):
         if index:
-            worksheet.write_string(row, 0, title, formats.title)
+            worksheet.write(row, 0, title, formats.title)
             row += 1
         for col, header in enumerate(headers):
-            worksheet.write_string(row, col, header, formats.header)
+            worksheet.write(row, col, header, formats.header)
         row += 1 if headers else 0
         for values in rows:
             for col, value in enumerate(values):
@@ -826,11 +902,11 @@ def _write_standard(
                     value, bool
                 )
                 if is_number:
-                    worksheet.write_number(row, col, value)
+                    worksheet.write(row, col, value)
                 elif isinstance(value, str) and _COLOR.fullmatch(value):
-                    worksheet.write_string(row, col, value, formats.fill(value))
+                    worksheet.write(row, col, value, formats.fill(value))
                 elif value is not None:
-                    worksheet.write_string(row, col, str(value))
+                    worksheet.write(row, col, str(value))
             row += 1
         row += 1
 
@@ -843,31 +919,30 @@ def _write_playbook(tables: _SheetWriter, standard: Standard, lang: str) -> None
         _Column(header, key, kinds.get(key, "text"))
         for key, header in playbook_headers(lang).items()
     ]
-    rows = [
-        tuple(None if _is_missing(value) else value for value in row)
-        for row in frame[list(playbook_headers(lang))].itertuples(index=False)
-    ]
-    tables.write(t("insight.sheet.playbook", lang), columns, rows, len(rows))
+    rows = list(frame[list(playbook_headers(lang))].itertuples(index=False))
+    batches = _rows_as_batches(columns, rows)
+    tables.write(t("insight.sheet.playbook", lang), columns, batches, len(rows))
 
 
 # --- public writers ----------------------------------------------------------
 
 
-def _open_workbook(target: Target) -> xlsxwriter.Workbook:
-    destination = str(target) if isinstance(target, (str, Path)) else target
-    # Text is only ever written with write_string, but these options make sure
-    # a stray write() could not turn text into a number, formula or link.
-    return xlsxwriter.Workbook(
-        destination,
-        {
-            "constant_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            # A NaN score would otherwise abort the whole workbook.
-            "nan_inf_to_errors": True,
-        },
-    )
+# The writer raises OSError for the file, RuntimeError once writing failed.
+_WRITE_ERRORS = (OSError, RuntimeError)
+
+
+def _save(workbook: xlsx.Workbook, target: Target) -> None:
+    """Assemble and compress the workbook into a path or a binary file object."""
+    if isinstance(target, (str, Path)):
+        workbook.close(str(target))
+        return
+    # Saved to a file and copied in blocks: the writer's own in-memory save
+    # would hold the whole zip once more (hundreds of MB at 1M clients).
+    with tempfile.TemporaryDirectory(prefix="tiering-xlsx-") as folder:
+        saved = Path(folder) / "workbook.xlsx"
+        workbook.close(str(saved))
+        with saved.open("rb") as source:
+            shutil.copyfileobj(source, target, length=1 << 20)
 
 
 def _target_name(target: Target) -> str:
@@ -915,7 +990,7 @@ def write_workbook(
     facts = _summary_facts(standard, prepared, result, meta, lang)
     issue_columns, issue_rows = _issue_table(prepared, lang)
     issues_base = t("export.sheet.issues", lang)
-    workbook = _open_workbook(target)
+    workbook = xlsx.Workbook()
     formats = _Formats(workbook)
     taken: set[str] = set()
     tables = _SheetWriter(workbook, formats, taken, rows_per_sheet)
@@ -925,13 +1000,16 @@ def write_workbook(
             workbook, formats, summary, facts, tier_counts, lang, issues_base
         )
         _write_client_sheets(tables, con, columns, tier_counts, lang, progress)
-        tables.write(issues_base, issue_columns, issue_rows, len(issue_rows), progress)
+        issue_batches = _rows_as_batches(issue_columns, issue_rows)
+        tables.write(
+            issues_base, issue_columns, issue_batches, len(issue_rows), progress
+        )
         standard_sheet = _unique_sheet_name(t("export.sheet.standard", lang), taken)
         _write_standard(workbook, formats, standard_sheet, standard, lang)
         if standard.playbook:
             _write_playbook(tables, standard, lang)
-        workbook.close()
-    except (OSError, XlsxWriterException) as error:
+        _save(workbook, target)
+    except _WRITE_ERRORS as error:
         logger.warning("workbook could not be written: %s", type(error).__name__)
         raise ExportError("export.error.write", file=_target_name(target)) from error
     logger.info(
@@ -952,13 +1030,13 @@ def _write_client_sheets(
     total = sum(clients for _, _, clients in tier_counts)
     all_sql = _select_sql(columns, has_source)
     base = t("export.sheet.all_clients", lang)
-    tables.write(base, columns, _fetch_rows(con, all_sql, []), total, progress)
+    tables.write(base, columns, _fetch_batches(con, all_sql, []), total, progress)
 
     tier_sql = _select_sql(columns, has_source, tier_filter=True)
     for tier, _, clients in tier_counts:
         base = tier if tier is not None else t("export.sheet.unscored", lang)
-        rows = _fetch_rows(con, tier_sql, [tier])
-        tables.write(base, columns, rows, clients, progress)
+        batches = _fetch_batches(con, tier_sql, [tier])
+        tables.write(base, columns, batches, clients, progress)
 
 
 def _neutralised(column: _Column) -> str:
@@ -1041,11 +1119,12 @@ def write_issues_workbook(
         ExportError: the file cannot be written.
     """
     columns, rows = _issue_table(prepared, lang)
-    workbook = _open_workbook(target)
+    workbook = xlsx.Workbook()
     tables = _SheetWriter(workbook, _Formats(workbook), set(), MAX_DATA_ROWS)
     try:
-        tables.write(t("export.sheet.issues", lang), columns, rows, len(rows))
-        workbook.close()
-    except (OSError, XlsxWriterException) as error:
+        batches = _rows_as_batches(columns, rows)
+        tables.write(t("export.sheet.issues", lang), columns, batches, len(rows))
+        _save(workbook, target)
+    except _WRITE_ERRORS as error:
         logger.warning("issues workbook could not be written: %s", type(error).__name__)
         raise ExportError("export.error.write", file=_target_name(target)) from error
