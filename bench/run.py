@@ -387,6 +387,8 @@ def _worker(engine: str, step: str, size: str, data: Path) -> None:
 
 def machine() -> dict[str, str]:
     import duckdb
+    import fastexcel
+    import rvgsrust_xlsxwriter
     import xlsxwriter
 
     cpu = "unknown"
@@ -406,6 +408,8 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "duckdb": duckdb.__version__,
         "xlsxwriter": xlsxwriter.__version__,
+        "rvgsrust-xlsxwriter": rvgsrust_xlsxwriter.__version__,
+        "fastexcel": fastexcel.__version__,
         "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
@@ -508,7 +512,8 @@ def markdown(results: dict, sizes: list[str], steps: list[str], info: dict) -> s
     head = (
         f"Measured {info['date']} on {info['nproc']} cores ({info['cpu']}), "
         f"{info['memory']}; Python {info['python']}, DuckDB {info['duckdb']}, "
-        f"xlsxwriter {info['xlsxwriter']}; load average {info['load']} before, "
+        f"rvgsrust-xlsxwriter {info['rvgsrust-xlsxwriter']}, fastexcel "
+        f"{info['fastexcel']}, openpyxl as the baseline; load average {info['load']} before, "
         f"{info.get('load_after', '?')} after."
     )
     return "\n\n".join([head, "\n".join(lines), targets(results, sizes)])
