@@ -778,3 +778,276 @@ def test_number_texts_in_arrow_match_the_cell_by_cell_rule():
     assert texts.to_pylist() == [_number_text(float(value)) for value in numbers]
     long_whole = (numbers == np.trunc(numbers)) & (np.abs(numbers) >= 1e15)
     assert set(long_rows) == set(np.flatnonzero(long_whole))
+
+
+# --- first rows and sheet lists from the sheet XML, big text files -------------
+
+
+def _grouped_header_workbook(folder):
+    """A hidden sheet first; then a merged title, group labels merged over the
+    column names, dates, a code with leading zeros, an error and a styled
+    blank cell below and right of the data (calamine does not count it)."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    path = folder / "grouped.xlsx"
+    book = xlsxwriter.Workbook(path)
+    hidden = book.add_worksheet("旧表")
+    hidden.write_row(0, 0, ["客户编号", "金额"])
+    hidden.hide()
+    sheet = book.add_worksheet("名单")
+    sheet.activate()
+    sheet.merge_range("A1:E1", "2024年客户名单")
+    sheet.merge_range("A2:B2", "基本信息")
+    sheet.merge_range("C2:E2", "交易")
+    sheet.write_row(2, 0, ["客户编号", "姓名", "金额", "日期", "有效"])
+    day = book.add_format({"num_format": 'yyyy"年"m"月"d"日"'})
+    stamp = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    sheet.write_row(3, 0, ["00123", "张一", 120.5])
+    sheet.write_datetime(3, 3, dt.date(2024, 3, 5), day)
+    sheet.write_boolean(3, 4, True)
+    sheet.write_row(4, 0, ["00124", "  ", 45356])
+    sheet.write_datetime(4, 3, dt.datetime(2023, 12, 31, 14, 30, 5), stamp)
+    sheet.write_formula(4, 4, "=NA()", None, "#N/A")
+    sheet.write_blank("H9", None, book.add_format({"bg_color": "yellow"}))
+    book.close()
+    return path
+
+
+def _through_calamine(monkeypatch, call, *args, **options):
+    """Call ``head_rows`` or ``list_sheets`` the old way, cell by cell."""
+    from tiering import ingest
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "_xlsx_sheets_from_xml", lambda *args: None)
+        return call(*args, **options)
+
+
+def _without_calamine(monkeypatch, call, *args, **options):
+    """Call it so that opening the workbook with python-calamine fails."""
+    from tiering import ingest
+
+    def refuse(*args):
+        raise AssertionError("python-calamine opened the workbook")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "_open_sheets", refuse)
+        return call(*args, **options)
+
+
+@pytest.mark.parametrize("build", [fx.title_totals_xlsx, _grouped_header_workbook])
+@pytest.mark.parametrize("hidden", [False, True])
+def test_head_rows_from_the_sheet_xml_match_the_cell_by_cell_reader(
+    tmp_path, monkeypatch, build, hidden
+):
+    path = build(tmp_path)
+    sheet = list_sheets(path)[0].name if hidden else None
+
+    slow = _through_calamine(monkeypatch, head_rows, path, sheet=sheet)
+    fast = _without_calamine(monkeypatch, head_rows, path, sheet=sheet)
+
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_head_rows_from_the_sheet_xml_show_dates_and_stop_at_the_data(
+    tmp_path, monkeypatch
+):
+    path = _grouped_header_workbook(tmp_path)
+
+    head = _without_calamine(monkeypatch, head_rows, path)
+
+    assert head.columns.tolist() == ["A", "B", "C", "D", "E"]
+    assert head.index.tolist() == [1, 2, 3, 4, 5]
+    assert head.loc[2].tolist() == ["基本信息", None, "交易", None, None]
+    assert head.loc[4].tolist() == ["00123", "张一", "120.5", "2024-03-05", "TRUE"]
+    assert head.loc[5].tolist() == ["00124", None, "45356", "2023-12-31 14:30:05", None]
+
+
+def test_head_rows_show_dates_of_every_plain_format_as_calamine_does(
+    tmp_path, monkeypatch
+):
+    import xlsxwriter
+
+    from tiering import sheetxml
+
+    formats = sorted(sheetxml._PLAIN_DATE_IDS) + [
+        "yyyy-mm-dd",
+        'yyyy"年"m"月"d"日"',
+        '[$-804]yyyy"年"m"月"d"日";@',
+        "yyyy\\-mm\\-dd hh:mm",
+        "[Red]m/d/yyyy",
+        "0.00",
+    ]
+    path = tmp_path / "dates.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, [f"格式{index}" for index in range(len(formats))])
+    for col, number_format in enumerate(formats):
+        shown = book.add_format({"num_format": number_format})
+        for row, serial in enumerate([45356, 45356.25, 61, 2958465.5], start=1):
+            sheet.write_number(row, col, serial, shown)
+    book.close()
+
+    fast = _without_calamine(monkeypatch, head_rows, path)
+
+    pd.testing.assert_frame_equal(fast, _through_calamine(monkeypatch, head_rows, path))
+    assert fast["A"].tolist()[1:] == [
+        "2024-03-05",
+        "2024-03-05 06:00:00",
+        "1900-03-01",
+        "9999-12-31 12:00:00",
+    ]
+    assert fast.iloc[0, -1] == "格式" + str(len(formats) - 1)
+    assert fast.iloc[1:, -1].tolist() == ["45356", "45356.25", "61", "2958465.5"]
+
+
+def test_head_rows_with_a_duration_format_are_read_cell_by_cell(tmp_path, monkeypatch):
+    import xlsxwriter
+
+    from tiering import ingest
+
+    path = tmp_path / "duration.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["客户编号", "通话时长"])
+    sheet.write_string(1, 0, "K1")
+    sheet.write_number(1, 1, 1.5, book.add_format({"num_format": "[h]:mm"}))
+    book.close()
+
+    assert ingest._xlsx_head_cells(path.read_bytes(), "d.xlsx", None, 12) is None
+    pd.testing.assert_frame_equal(
+        head_rows(path), _through_calamine(monkeypatch, head_rows, path)
+    )
+
+
+def test_list_sheets_reads_no_cells_and_matches_the_cell_by_cell_reader(
+    tmp_path, monkeypatch
+):
+    path = fx.title_totals_xlsx(tmp_path)
+
+    slow = _through_calamine(monkeypatch, list_sheets, path)
+    fast = _without_calamine(monkeypatch, list_sheets, path)
+
+    assert fast == slow
+    assert [(s.name, s.hidden, s.rows) for s in fast] == [
+        ("旧数据", True, 2),
+        ("客户名单", False, 13),
+    ]
+
+
+def test_empty_cell_values_in_the_sheet_xml_are_empty():
+    from tiering.sheetxml import _cell_value
+
+    assert _cell_value(None, b"", b"<v></v>", []) is None
+    assert _cell_value(b"s", None, b"", ["a"]) is None
+    assert _cell_value(b"inlineStr", None, b"", []) is None
+    assert _cell_value(b"e", b"#N/A", b"<v>#N/A</v>", []) == ""
+
+
+class _SmallBlocks:
+    """pyarrow.csv with 1 KiB blocks: a big file's block ends in small."""
+
+    def __getattr__(self, name):
+        import pyarrow.csv
+
+        return getattr(pyarrow.csv, name)
+
+    @staticmethod
+    def ReadOptions(**options):
+        import pyarrow.csv
+
+        return pyarrow.csv.ReadOptions(**{**options, "block_size": 1024})
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_quoted_values_across_parse_blocks_are_read_whole(
+    tmp_path, monkeypatch, broken
+):
+    from tiering import ingest
+
+    notes = [f"第{i}行\n备注" if broken else f"第{i}行，备注" for i in range(300)]
+    lines = [f'"{i:05d}","{note}","{i * 10}"' for i, note in enumerate(notes)]
+    text = "客户编号,备注,金额\n" + "\n".join(lines) + "\n"
+    monkeypatch.setattr(ingest, "pacsv", _SmallBlocks())
+
+    table = read_table(fx.text_csv(tmp_path, "q.csv", text))
+
+    assert _column(table, "备注") == notes
+    assert _column(table, "客户编号")[-1] == "00299"
+    step = 2 if broken else 1
+    assert table.frame["_row"].tolist() == list(range(2, 2 + 300 * step, step))
+    assert table.skipped == ()
+
+
+def test_text_past_the_decoded_sample_is_checked_as_utf8(tmp_path):
+    from tiering.ingest import SAMPLE_BYTES
+
+    # A GBK export whose first megabytes are ASCII, alike in every encoding.
+    rows = [f"{i:06d},client{i}" for i in range(SAMPLE_BYTES // 10)]
+    start = ("id,name\n" + "\n".join(rows) + "\n").encode("ascii")
+    path = tmp_path / "late.csv"
+    path.write_bytes(start + "999999,欧阳娜娜\n".encode("gbk"))
+
+    table = read_table(path)
+
+    assert len(start) > SAMPLE_BYTES
+    assert table.encoding == "gb18030"
+    assert _column(table, "name")[-1] == "欧阳娜娜"
+
+
+def test_sample_of_a_long_utf8_file_is_that_of_its_whole_text():
+    from tiering.ingest import SAMPLE_BYTES, _decode, _sample_lines
+
+    # Four-byte characters, so the sample's end falls inside one.
+    text = "编号,名称\n" + "".join(f"{i},𠮷{'𠮷' * (i % 7)}\n" for i in range(90000))
+    data = text.encode("utf-8")
+
+    encoding, start = _decode(data, "big.csv", whole=False)
+
+    assert len(data) > SAMPLE_BYTES
+    assert encoding == "utf-8"
+    assert text.startswith(start)
+    assert _sample_lines(start) == _sample_lines(text)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "客户编号,金额\n".encode(),
+        "𠮷".encode(),
+        b"\xed\xa0\x80",  # a surrogate
+        b"\xc0\xaf",  # an overlong slash
+        b"\xf4\x90\x80\x80",  # past U+10FFFF
+        b"\xe4\xb8",  # cut inside a character
+        "张伟".encode("gbk"),
+        b"",
+    ],
+)
+def test_utf8_check_accepts_what_strict_decoding_accepts(data):
+    from tiering.ingest import _is_utf8
+
+    try:
+        data.decode("utf-8")
+        decodes = True
+    except UnicodeDecodeError:
+        decodes = False
+
+    assert _is_utf8(data) is decodes
+
+
+@pytest.mark.parametrize("call", [read_table, head_rows, list_sheets])
+def test_workbook_with_a_damaged_sheet_part_is_refused(tmp_path, call):
+    import zipfile
+
+    path = fx.title_totals_xlsx(tmp_path)
+    data = bytearray(path.read_bytes())
+    member = zipfile.ZipFile(path).getinfo("xl/worksheets/sheet2.xml")
+    start = member.header_offset + 30 + len(member.filename) + len(member.extra)
+    for offset in range(start + 20, start + member.compress_size - 20):
+        data[offset] ^= 0x5A
+
+    with pytest.raises(InputFileError) as caught:
+        call(bytes(data), "damaged.xlsx")
+
+    assert caught.value.key == "error.file.not_spreadsheet"

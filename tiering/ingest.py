@@ -63,6 +63,9 @@ Source = str | Path | bytes | BinaryIO
 ROW_COLUMN = "_row"
 HEADER_SCAN_ROWS = 30
 SNIFF_LINES = 200
+SNIFF_CHARS = 262144
+# UTF-8 bytes decoded for the sample: 4 bytes a character at most.
+SAMPLE_BYTES = 4 * SNIFF_CHARS + 4096
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -81,8 +84,9 @@ TOTAL_LABEL = (
     r"^(合计|小计|总计|总合计|本页合计|累计合计|total|subtotal|grandtotal)([:：].*)?$"
 )
 NOTE_LABEL = r"^(备注|说明|注|附注|填表说明|note|notes)([:：].*)?$"
-# What a totals or notes label (or a cell of blank space) can open with.
-LABEL_START = r"^\s*([合小总本累备说注附填tsgn]|$)"
+# The first characters a totals or notes label (in any case) or a cell of
+# blank space can open with; "" is an empty cell.
+LABEL_OPENINGS = (*"合小总本累备说注附填tsgnTSGN", *" \t\n\v\f\r", "")
 
 REASON_BLANK = "ingest.reason.blank_row"
 REASON_TOTAL = "ingest.reason.total_row"
@@ -235,12 +239,16 @@ def list_sheets(source: Source, filename: str | None = None) -> tuple[SheetInfo,
 
     Returns:
         One ``SheetInfo`` per worksheet in workbook order, hidden ones flagged.
+        An .xlsx sheet's ``rows`` is its last row as the sheet's dimension
+        names it (as ``read_table`` reports it), read without its cells.
 
     Raises:
         InputFileError: as for ``read_table``.
     """
     data, name = _read_bytes(source, filename)
     kind = _sniff_format(data, name)
+    if kind == "xlsx" and (listed := _xlsx_sheets_from_xml(data)) is not None:
+        return tuple(info for info, _, _ in listed[1])
     if kind in ("xlsx", "xls"):
         return tuple(info for info, _ in _open_sheets(data, name))
     table = read_table(data, name)
@@ -274,15 +282,18 @@ def head_rows(
     data, name = _read_bytes(source, filename)
     kind = _sniff_format(data, name)
     if kind in ("xlsx", "xls"):
-        _, loaded = _choose_sheet(_open_sheets(data, name), name, sheet)
-        grid = _grid_from_cells(loaded.to_python(skip_empty_area=False, nrows=count))
+        cells = _xlsx_head_cells(data, name, sheet, count) if kind == "xlsx" else None
+        if cells is None:
+            _, loaded = _choose_sheet(_open_sheets(data, name), name, sheet)
+            cells = loaded.to_python(skip_empty_area=False, nrows=count)
+        grid = _grid_from_cells(cells)
         rows = [grid.row(index) for index in range(grid.height)]
     elif kind == "html":
         parser = _TableParser()
         parser.feed(_decode(data, name)[1])
         rows = parser.rows[:count]
     else:
-        lines = _sample_lines(_decode(data, name)[1])
+        lines = _sample_lines(_decode(data, name, whole=False)[1])
         delimiter = _detect_delimiter(lines)
         rows = [
             [cell if cell.strip() else None for cell in _split_line(line, delimiter)]
@@ -424,7 +435,7 @@ def _read_workbook(
     if kind == "xlsx":
         try:
             table = _read_xlsx_fast(data, name, sheet, header_row, max_rows)
-        except _NeedsCalamine as reason:
+        except (_NeedsCalamine, *sheetxml.PART_ERRORS) as reason:
             logger.info("sheet read cell by cell with python-calamine: %s", reason)
         else:
             if table is not None:
@@ -637,6 +648,55 @@ def _xlsx_sheets(
         rows = 0 if not head.rows else (head.height or len(head.rows))
         sheets.append((SheetInfo(entry.name, entry.hidden, rows), entry, head))
     return sheets
+
+
+def _xlsx_sheets_from_xml(data: bytes, count: int = HEADER_SCAN_ROWS * 10):
+    """The archive and ``_xlsx_sheets`` of an .xlsx file, or None when
+    python-calamine must open it (not an .xlsx/.xlsm workbook, 1904 dates…)."""
+    archive = sheetxml.open_archive(data)
+    if archive is None:
+        return None
+    try:
+        return archive, _xlsx_sheets(archive, count)
+    except (_NeedsCalamine, *sheetxml.PART_ERRORS) as reason:
+        logger.info("workbook opened with python-calamine: %s", reason)
+        return None
+
+
+def _xlsx_head_cells(
+    data: bytes, name: str, sheet: str | None, count: int
+) -> list[list[object]] | None:
+    """The first ``count`` rows of an .xlsx sheet as python-calamine's
+    ``to_python`` gives them, read from the sheet's XML alone.
+
+    Rows and columns reach the last filled cell of the first rows scanned
+    (calamine's reach the sheet's last one). None when only calamine can
+    tell (see ``sheetxml.shown_dates``).
+    """
+    listed = _xlsx_sheets_from_xml(data, max(count, HEADER_SCAN_ROWS * 10))
+    if listed is None:
+        return None
+    archive, sheets = listed
+    _, _, head = _choose_xlsx_sheet(sheets, name, sheet)
+    dates = sheetxml.shown_dates(archive, head, count)
+    if dates is None:
+        logger.info("first rows read with python-calamine: a doubtful date format")
+        return None
+
+    filled = [
+        (row, col)
+        for row, values in enumerate(head.rows)
+        for col, value in enumerate(values)
+        if value is not None
+    ]
+    height = min(count, max((row for row, _ in filled), default=-1) + 1)
+    width = max((col for _, col in filled), default=-1) + 1
+    cells = [
+        values[:width] + [None] * (width - len(values)) for values in head.rows[:height]
+    ]
+    for (row, col), value in dates.items():
+        cells[row][col] = value
+    return cells
 
 
 def _choose_xlsx_sheet(sheets, name: str, sheet: str | None):
@@ -1413,8 +1473,10 @@ def _classify_rows(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     columns = table.columns
     first = pc.coalesce(*columns) if len(columns) > 1 else columns[0]
     blank = pc.is_null(first).to_numpy(zero_copy_only=False)
-    opens = pc.match_substring_regex(first, LABEL_START, ignore_case=True)
-    candidates = np.flatnonzero(pc.fill_null(opens, False).to_numpy(False))
+    # The first character, looked up in a set: a regex costs 4 times more.
+    opening = pc.utf8_slice_codeunits(first, 0, 1)
+    opens = pc.is_in(opening, value_set=pa.array(LABEL_OPENINGS, first.type))
+    candidates = np.flatnonzero(opens.to_numpy(zero_copy_only=False))
     total = np.zeros(count, dtype=bool)
     note = np.zeros(count, dtype=bool)
     if len(candidates):
@@ -1513,25 +1575,29 @@ def _text_sheet_name(name: str) -> str:
 # --- delimited text ---------------------------------------------------------------
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str]:
+def _decode(data: bytes, name: str, whole: bool = True) -> tuple[str, str]:
     """Return (encoding, text): BOM, then strict UTF-8, GB18030, then detection.
 
     charset-normalizer is not asked first because on a short Chinese sample it
     often guesses a wrong Asian code page, while strict decoding never lies.
     GB18030 accepts most byte strings, though, so its text is kept only when
     it reads as Chinese; Latin-1/cp1252 files (Müller, Café) go to detection.
+
+    With ``whole=False`` a UTF-8 file is checked whole but only its start is
+    decoded (``_text_start``): pyarrow reads the rest from the bytes, and
+    decoding a million rows only to check them costs a second.
     """
     for bom, encoding in BOMS.items():
         if data.startswith(bom):
+            if encoding == "utf-8-sig" and not whole and _is_utf8(data):
+                return encoding, _text_start(data, encoding)
             try:
                 return encoding, data.decode(encoding)
             except UnicodeDecodeError as error:
                 raise InputFileError("error.file.encoding", file=name) from error
 
-    try:
-        return "utf-8", data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    if _is_utf8(data):
+        return "utf-8", data.decode("utf-8") if whole else _text_start(data, "utf-8")
     try:
         text = data.decode("gb18030")
         if _reads_as_chinese(text):
@@ -1549,6 +1615,36 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         return encoding, data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as error:
         raise InputFileError("error.file.encoding", file=name) from error
+
+
+def _is_utf8(data: bytes) -> bool:
+    """True if the bytes are strict UTF-8, as ``bytes.decode`` would accept.
+
+    Arrow checks them in place as one string value, without building text.
+    """
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    blob = pa.Array.from_buffers(
+        pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]
+    )
+    try:
+        blob.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _text_start(data: bytes, encoding: str) -> str:
+    """The first ``SAMPLE_BYTES`` of valid UTF-8 bytes, decoded.
+
+    That is more characters than ``_sample_lines`` looks at, so the sample
+    is the same as the whole text's.
+    """
+    if len(data) <= SAMPLE_BYTES:
+        return data.decode(encoding)
+    cut = SAMPLE_BYTES
+    while data[cut] & 0xC0 == 0x80:  # not inside a character
+        cut -= 1
+    return data[:cut].decode(encoding)
 
 
 def _reads_as_chinese(text: str) -> bool:
@@ -1590,7 +1686,7 @@ def _detected_encoding(data: bytes) -> str | None:
 
 def _sample_lines(text: str) -> list[str]:
     """The first lines of the text, split on line feeds as pyarrow splits."""
-    sample = text[:262144].lstrip("\ufeff")
+    sample = text[:SNIFF_CHARS].lstrip("\ufeff")
     lines = sample.split("\n")
     if len(sample) < len(text) and len(lines) > 1:
         lines = lines[:-1]  # the last line of the sample may be cut short
@@ -1633,8 +1729,10 @@ def _read_text(
     data: bytes, name: str, header_row: int | None, max_rows: int | None
 ) -> RawTable:
     """Read delimited text into a ``RawTable``."""
-    encoding, text = _decode(data, name)
-    if not text[:65536].strip() and not text.strip():
+    encoding, text = _decode(data, name, whole=False)
+    # A UTF-8 file's text is only its start here; its bytes stand for it.
+    utf8 = encoding in ("utf-8", "utf-8-sig")
+    if not text[:65536].strip() and not _decode(data, name)[1].strip():
         raise InputFileError("error.file.empty", file=name)
 
     lines = _sample_lines(text)
@@ -1647,7 +1745,7 @@ def _read_text(
         [not _looks_numeric(cell) and cell is not None for cell in row]
         for row in grid_rows
     ]
-    line_count = text.count("\n") + 1
+    line_count = (data.count(b"\n") if utf8 else text.count("\n")) + 1
     header_index = _pick_header(grid_rows, is_text, header_row, name, height=line_count)
 
     body = _body_after(text, header_index, delimiter, data, encoding)
@@ -1687,7 +1785,8 @@ def _body_after(
     """Return the text from the header line on, as UTF-8 bytes for pyarrow.
 
     A UTF-8 file is cut from its own bytes (``data``): encoding the decoded
-    text again would cost seconds on a million rows for the same bytes.
+    text again would cost seconds on a million rows for the same bytes. Its
+    ``text`` may be only the start of the file (``_decode(whole=False)``).
     """
     utf8 = encoding in ("utf-8", "utf-8-sig")
     if data is not None and utf8 and delimiter != WHITESPACE:
@@ -1697,6 +1796,8 @@ def _body_after(
             offset = body.index(b"\n", offset) + 1
         body = body[offset:]
         return body if body.endswith(b"\n") else body + b"\n"
+    if data is not None and utf8:
+        text = data.decode(encoding)
     text = text.removeprefix("\ufeff")
     offset = 0
     for _ in range(header_index):
@@ -1726,6 +1827,10 @@ def _parse_body(
         truncated = cut < len(body)
         body = body[:cut]
 
+    table = _read_lines(body, delimiter, width)
+    if table is not None:  # every record one line
+        return table, header_index + np.arange(2, table.num_rows + 2), truncated
+
     # Parsed on every core first; a file with ragged rows is parsed again on
     # one thread, the only way pyarrow tells each bad row's record number.
     table, bad_rows = _read_records(body, delimiter, width, use_threads=True)
@@ -1741,8 +1846,50 @@ def _parse_body(
     return table, line_numbers, truncated
 
 
+def _read_lines(body: bytes, delimiter: str, width: int) -> pa.Table | None:
+    """Parse ``body`` taking each line as a record; None if that is not so.
+
+    Allowing line breaks in quoted values makes pyarrow find where records
+    end on one thread before parsing, which costs more than the parse. Taken
+    as lines, a quoted line break inside one of pyarrow's blocks still parses
+    right; one where a block ends leaves an open quote there, which shows as
+    an error, a row with a wrong field count or a value holding the break.
+    Any of these, or any value with a line break, and the caller parses
+    records again.
+    """
+    try:
+        table, bad_rows = _read_records(
+            body, delimiter, width, use_threads=True, newlines_in_values=False
+        )
+    except pa.ArrowInvalid as error:
+        logger.debug("lines are not records: %s", error)
+        return None
+    quoted = delimiter != WHITESPACE and b'"' in body
+    if bad_rows or (quoted and _holds_line_breaks(table)):
+        return None
+    return table
+
+
+def _holds_line_breaks(table: pa.Table) -> bool:
+    """True if a value may hold CR or LF: its column's value bytes do."""
+    for column in table.columns:
+        for chunk in column.chunks:
+            values = chunk.buffers()[2]
+            if values is None:
+                continue
+            # Copied in pieces: bytes.find is memchr, far faster than a scan.
+            raw = values.to_pybytes()
+            if b"\n" in raw or b"\r" in raw:
+                return True
+    return False
+
+
 def _read_records(
-    body: bytes, delimiter: str, width: int, use_threads: bool
+    body: bytes,
+    delimiter: str,
+    width: int,
+    use_threads: bool,
+    newlines_in_values: bool = True,
 ) -> tuple[pa.Table, list[tuple[int, str]]]:
     """Parse ``body`` below its header line, every column as text.
 
@@ -1758,7 +1905,7 @@ def _read_records(
 
     names = [str(index) for index in range(width)]
     table = pacsv.read_csv(
-        io.BytesIO(body),
+        pa.BufferReader(body),
         read_options=pacsv.ReadOptions(
             column_names=names,
             skip_rows=1,
@@ -1768,7 +1915,7 @@ def _read_records(
         parse_options=pacsv.ParseOptions(
             delimiter="\t" if delimiter == WHITESPACE else delimiter,
             quote_char=False if delimiter == WHITESPACE else '"',
-            newlines_in_values=True,
+            newlines_in_values=newlines_in_values,
             ignore_empty_lines=False,
             invalid_row_handler=keep_invalid,
         ),
@@ -1776,6 +1923,8 @@ def _read_records(
             column_types={name: pa.large_string() for name in names},
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
+            # The body is checked UTF-8 (``_is_utf8``) or encoded by Python.
+            check_utf8=False,
         ),
     )
     return table, bad_rows

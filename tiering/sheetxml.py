@@ -16,12 +16,15 @@ pass), never built into a tree.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import logging
+import math
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -30,6 +33,8 @@ logger = logging.getLogger(__name__)
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 PACKAGE_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+# What reading a damaged or unusual part of the zip container raises.
+PART_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError)
 # Custom number formats start at 164; no built-in one pads with zeros.
 FIRST_CUSTOM_FORMAT = 164
 
@@ -203,6 +208,12 @@ def _parse_part(archive: zipfile.ZipFile, name: str) -> ElementTree.Element | No
 # Built-in number formats Excel shows as dates or times (ECMA-376 18.8.30).
 _DATE_FORMAT_IDS = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48))
 _DATE_FORMAT_IDS |= set(range(50, 59))
+# The built-in ones python-calamine (0.9 on) reads as dates or times: all
+# but 46, a duration (tests/test_ingest.py checks the installed version).
+_PLAIN_DATE_IDS = _DATE_FORMAT_IDS - {46}
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_FIRST_PLAIN_SERIAL = 61  # 1900-03-01
+_LAST_SERIAL = 2_958_466  # 10000-01-01
 _DIMENSION = re.compile(rb'<dimension\b[^>]*\bref="[A-Z]*\d*:?[A-Z]*(\d+)"')
 _ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.DOTALL)
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
@@ -216,6 +227,8 @@ _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.DOTALL)
 _TEXT_RUN = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.DOTALL)
 _MERGE_REF = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 _ESCAPED_CHAR = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_DURATION = re.compile(r"\[(h+|m+|s+)\]", re.IGNORECASE)
+_DURATION_UNIT = re.compile(r"h+|m+|s+", re.IGNORECASE)
 _CHUNK = 1 << 20
 
 
@@ -233,13 +246,14 @@ class SheetHead:
     """The first rows of a worksheet, typed as python-calamine types them.
 
     ``rows`` holds str, float, bool or None per cell, from column A and row 1;
-    ``date_cells`` the (row, column) of numbers in a date or time format,
-    left as numbers (only the header detection reads them, as non-text);
-    ``height`` the last row the sheet's dimension names (None if absent).
+    ``date_cells`` maps the (row, column) of numbers in a date or time format
+    to their cell style; they are left as numbers (``shown_dates`` turns
+    them into dates); ``height`` the last row the sheet's dimension names
+    (None if absent).
     """
 
     rows: list[list[object]]
-    date_cells: set[tuple[int, int]]
+    date_cells: dict[tuple[int, int], int]
     height: int | None
 
 
@@ -338,29 +352,41 @@ def _typed_head(
     height = max((row for row, _ in cells), default=-1) + 1
     width = max((col for _, col in cells), default=-1) + 1
     rows: list[list[object]] = [[None] * width for _ in range(height)]
-    date_cells = set()
+    date_cells = {}
     for (row, col), (kind, style, body) in cells.items():
         value = _VALUE.search(body)
         raw = value.group(1) if value else None
-        if kind == b"s":
-            text = shared[int(raw)] if raw is not None else ""
-        elif kind == b"inlineStr":
-            inline = _INLINE.search(body)
-            text = _run_text(inline.group(1)) if inline else ""
-        elif kind == b"str":
-            text = _unescape(raw.decode("utf-8")) if raw is not None else ""
-        elif kind == b"b":
-            text = raw == b"1" if raw is not None else None
-        elif kind == b"e" or raw is None:
-            text = None
-        elif kind in (None, b"n"):
-            text = float(raw)
-            if int(style) in date_styles:
-                date_cells.add((row, col))
-        else:
+        try:
+            text = _cell_value(kind, raw, body, shared)
+        except (ValueError, IndexError):  # a value calamine reads its own way
             return None
+        if isinstance(text, float) and int(style) in date_styles:
+            date_cells[row, col] = int(style)
         rows[row][col] = text
     return SheetHead(rows, date_cells, None)
+
+
+def _cell_value(kind: bytes | None, raw: bytes | None, body: bytes, shared):
+    """One cell's value as calamine gives it; a cell without a value is None.
+
+    Raises ValueError for a kind this reader leaves to calamine.
+    """
+    if kind == b"s":
+        return shared[int(raw)] if raw else None
+    if kind == b"inlineStr":
+        inline = _INLINE.search(body)
+        return _run_text(inline.group(1)) if inline else None
+    if kind == b"str":
+        return _unescape(raw.decode("utf-8")) if raw is not None else None
+    if kind == b"b":
+        return raw == b"1" if raw else None
+    if kind == b"e":  # python-calamine shows an error (#N/A) as ""
+        return "" if raw else None
+    if not raw:
+        return None
+    if kind in (None, b"n"):
+        return float(raw)
+    raise ValueError(f"cell kind {kind!r}")
 
 
 def _shared_strings(archive: zipfile.ZipFile, last: int) -> list[str]:
@@ -412,10 +438,10 @@ def _date_styles(archive: zipfile.ZipFile) -> set[int]:
         return set()
     date_formats = set(_DATE_FORMAT_IDS)
     for number_format in root.iter(f"{MAIN_NS}numFmt"):
-        code = re.sub(
-            r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format.get("formatCode", "")
-        )
-        if re.search(r"[dmyhsDMYHS]", code):
+        code = number_format.get("formatCode", "")
+        shown = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
+        # Durations ([h]:mm, [ss]) may keep their only letters in brackets.
+        if re.search(r"[dmyhsDMYHS]", shown) or _DURATION.search(code):
             date_formats.add(int(number_format.get("numFmtId", "0")))
     cell_styles = root.find(f"{MAIN_NS}cellXfs")
     return {
@@ -423,6 +449,95 @@ def _date_styles(archive: zipfile.ZipFile) -> set[int]:
         for index, style in enumerate(cell_styles if cell_styles is not None else [])
         if int(style.get("numFmtId", "0")) in date_formats
     }
+
+
+def shown_dates(
+    archive: zipfile.ZipFile, head: SheetHead, count: int
+) -> dict[tuple[int, int], dt.date | dt.datetime] | None:
+    """The dates python-calamine shows for the date cells of the first rows.
+
+    Args:
+        archive: the workbook's zip container.
+        head: the sheet's first rows, as ``sheet_head`` read them.
+        count: how many rows to look at.
+
+    Returns:
+        (row, column) → a ``date`` (midnight) or a ``datetime``, as
+        python-calamine gives it; None when a cell's format is not plainly a
+        date (a duration, AM/PM, a fill) or its number falls before
+        1900-03-01, where Excel counts a day that never was, or past 9999.
+    """
+    cells = {at: style for at, style in head.date_cells.items() if at[0] < count}
+    if not cells:
+        return {}
+    plain = _plain_date_styles(archive)
+    dates = {}
+    for (row, col), style in cells.items():
+        serial = head.rows[row][col]
+        if style not in plain or not _FIRST_PLAIN_SERIAL <= serial < _LAST_SERIAL:
+            return None
+        # Rounded to the millisecond, half away from zero, as calamine does.
+        millis = math.floor(serial * 86_400_000 + 0.5)
+        moment = _EXCEL_EPOCH + dt.timedelta(milliseconds=millis)
+        dates[row, col] = moment.date() if moment.time() == dt.time(0) else moment
+    return dates
+
+
+def _plain_date_styles(archive: zipfile.ZipFile) -> set[int]:
+    """Cell style indexes python-calamine surely reads as a date or time."""
+    root = _parse_part(archive, "xl/styles.xml")
+    if root is None:
+        return set()
+    codes = {
+        int(number_format.get("numFmtId", "0")): number_format.get("formatCode", "")
+        for number_format in root.iter(f"{MAIN_NS}numFmt")
+    }
+    cell_styles = root.find(f"{MAIN_NS}cellXfs")
+    plain = set()
+    for index, style in enumerate(cell_styles if cell_styles is not None else []):
+        format_id = int(style.get("numFmtId", "0"))
+        code = codes.get(format_id)
+        if _is_plain_date(code) if code is not None else format_id in _PLAIN_DATE_IDS:
+            plain.add(index)
+    return plain
+
+
+def _is_plain_date(code: str) -> bool:
+    """True when the first section of a format code shows a date or time.
+
+    Read the way calamine reads it: quoted text, the character after a
+    backslash or underscore and brackets ([$-804], [Red]) are literal. A
+    duration ([h]), an AM/PM marker before the first date letter or a fill
+    (``*``, read differently across versions) makes it doubtful: False.
+    """
+    if "*" in code:
+        return False
+    quoted = literal = False
+    depth, bracket = 0, ""
+    for char in code:
+        if literal:
+            literal = False
+        elif char in "\\_":
+            literal = True
+        elif quoted:
+            quoted = char != '"'
+        elif char == '"':
+            quoted = True
+        elif char == ";":
+            return False
+        elif char == "[":
+            depth, bracket = depth + 1, ""
+        elif char == "]" and depth:
+            if depth == 1 and _DURATION_UNIT.fullmatch(bracket):
+                return False
+            depth -= 1
+        elif depth:
+            bracket += char
+        elif char in "aA":
+            return False
+        elif char in "dmyhsDMYHS":
+            return True
+    return False
 
 
 def merged_ranges(
