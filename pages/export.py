@@ -62,7 +62,7 @@ def workbook_bytes():
 
 def csv_bytes():
     audit_csv()
-    return app_state.to_bytes(write_csv, con, standard, lang)
+    return app_state.to_bytes(write_csv, con, standard, lang, prepared=prepared)
 
 
 left, right = st.columns(2)

@@ -66,10 +66,12 @@ def test_score_with_lang_en_names_added_columns_in_english(
 
     assert run.returncode == 0, run.stderr
     columns = list(_read_csv(out).columns)
-    for name in ("client_id", "tier", "score", "value_score", "credit_score"):
+    for name in ("tier", "score", "value_score", "credit_score"):
         assert name in columns
+    # The id shows once, as the file's own column, not a second client_id.
+    assert "client_id" not in columns
     assert (
-        columns.index("client_id")
+        columns.index("客户编号")
         < columns.index("value_score")
         < columns.index("tier")
     )
@@ -106,7 +108,8 @@ def test_score_clients_joined_with_transactions(
     )
 
     assert run.returncode == 0, run.stderr
-    assert _read_csv(out)["client_id"].is_unique
+    # The file's own id column, shown once; one row per client.
+    assert _read_csv(out)["客户编号"].is_unique
 
 
 @pytest.mark.parametrize(

@@ -718,3 +718,106 @@ def test_workbook_written_to_a_path_opens(
     book = openpyxl.load_workbook(target)
     assert book.sheetnames[1] == "全部客户"
     assert book["全部客户"].max_row == 6
+
+
+# --- mapped columns: typed values, one id column, CSV headers as the sheet ---
+
+
+def _messy_clients(tmp_path):
+    """A client file with clean rows and a few unreadable dates and amounts."""
+    import openpyxl as _openpyxl
+
+    book = _openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["客户编号", "最近购买日期", "累计金额（万元）", "信用等级"])
+    for number in range(1, 41):
+        day = dt.datetime(2022, 3, 1) + dt.timedelta(days=number)
+        sheet.append([f"{number:05d}", day, round(100 + number * 16.815, 2), "A"])
+    bad = [("2024/03/05", "120万"), ("2024-13-45", "abc"), ("明天", "1,200")]
+    for offset, (date_text, amount_text) in enumerate(bad):
+        sheet.append([f"{41 + offset:05d}", date_text, amount_text, "B"])
+    path = tmp_path / "clients.xlsx"
+    book.save(path)
+    return path
+
+
+def _scored_messy(tmp_path, default_standard_path, con):
+    return _score_file(_messy_clients(tmp_path), default_standard_path, con)
+
+
+def test_mapped_columns_stay_typed_when_a_few_cells_are_bad(
+    tmp_path, default_standard_path, duckdb_con
+):
+    standard, prepared, result = _scored_messy(
+        tmp_path, default_standard_path, duckdb_con
+    )
+
+    book = _workbook(duckdb_con, standard, prepared, result)
+
+    for name in ["全部客户"] + [tier.name for tier in standard.tiers]:
+        header, rows = _table(book[name])
+        cells = {row[0].value: dict(zip(header, row)) for row in rows}
+        if "00002" in cells:
+            assert cells["00002"]["最近购买日期"].value == dt.datetime(2022, 3, 3)
+            assert cells["00002"]["累计金额（万元）"].value == pytest.approx(133.63)
+            assert cells["00002"]["累计金额（万元）"].data_type == "n"
+        if "00041" in cells:
+            assert cells["00041"]["最近购买日期"].value == dt.datetime(2024, 3, 5)
+            assert cells["00041"]["累计金额（万元）"].value == pytest.approx(120)
+        if "00042" in cells:
+            assert cells["00042"]["最近购买日期"].value is None
+            assert cells["00042"]["累计金额（万元）"].value is None
+        if "00043" in cells:
+            assert cells["00043"]["最近购买日期"].value is None
+            assert cells["00043"]["累计金额（万元）"].value == pytest.approx(1200)
+        assert all(row[0].data_type == "s" for row in rows)
+    _, everyone = _table(book["全部客户"])
+    assert len(everyone) == 43
+    dates = [row[1] for row in everyone]
+    assert all(cell.is_date or cell.value is None for cell in dates)
+    issues = {(row[0].value, row[1].value) for row in _table(book["数据问题"])[1]}
+    assert {
+        (43, "最近购买日期"),
+        (44, "最近购买日期"),
+        (43, "累计金额（万元）"),
+    } <= issues
+
+
+def test_id_column_appears_once_when_the_mapping_is_known(
+    tmp_path, default_standard_path, duckdb_con
+):
+    standard, prepared, result = _scored_messy(
+        tmp_path, default_standard_path, duckdb_con
+    )
+
+    book = _workbook(duckdb_con, standard, prepared, result)
+
+    header, rows = _table(book["全部客户"])
+    assert [name for name in header if name.startswith("客户编号")] == ["客户编号"]
+    assert header[0] == "客户编号"
+    assert sorted(row[0].value for row in rows)[:2] == ["00001", "00002"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_csv_headers_equal_the_workbook_headers(
+    tmp_path, default_standard_path, duckdb_con, lang
+):
+    from tiering.insight import build_insight_table
+
+    standard, prepared, result = _scored_messy(
+        tmp_path, default_standard_path, duckdb_con
+    )
+    build_insight_table(duckdb_con, standard, prepared.as_of, lang=lang)
+    buffer = io.BytesIO()
+
+    write_csv(buffer, duckdb_con, standard, lang, prepared=prepared)
+
+    book = _workbook(duckdb_con, standard, prepared, result, lang=lang)
+    frame = pd.read_csv(io.BytesIO(buffer.getvalue()), dtype=str, encoding="utf-8-sig")
+    sheet = book.sheetnames[1]
+    assert list(frame.columns) == _table(book[sheet])[0]
+    if lang == "zh":
+        assert not {"client_id", "recency_points", "next_step"} & set(frame.columns)
+    row = frame.set_index("客户编号").loc["00002"]
+    assert row["最近购买日期"] == "2022-03-03"
+    assert float(row["累计金额（万元）"]) == pytest.approx(133.63)

@@ -232,7 +232,7 @@ def _write(
 ) -> None:
     """Write the workbook or the CSV, by the output's extension."""
     if args.out.suffix.lower() == ".csv":
-        write_csv(args.out, con, standard, lang=args.lang)
+        write_csv(args.out, con, standard, lang=args.lang, prepared=prepared)
         return
     meta = ExportMeta(
         dataset_name=args.input.name,

@@ -6,10 +6,13 @@ The steps:
    order, then the columns the scoring added (client id, metric points,
    dimension scores, composite, tier before gates, gate, tier, reason), named
    in the user's language. An added name that equals an original one (case
-   ignored, as DuckDB and Excel ignore it) gets a ``_2`` suffix. An original
-   column whose every filled value is an ISO date becomes a date column; every
-   other original column stays text exactly as read, so ``00123`` and
-   18-digit ID-card numbers never turn into numbers.
+   ignored, as DuckDB and Excel ignore it) gets a ``_2`` suffix. With the
+   load's mapping, the id column is shown once (as typed), and a column
+   mapped to a number or date field shows the value read into ``clients``
+   (a number back in the column's unit), empty where it could not be read.
+   Another original column whose every filled value is an ISO date (a plain
+   decimal) becomes a date (number) column; every other stays text exactly
+   as read, so ``00123`` and 18-digit ID-card numbers never turn into numbers.
 2. Build one SELECT joining ``scored`` to ``source`` on ``_row``, sorted by
    tier rank, composite (high first) and client id, so the order never depends
    on how the table happens to be stored. A per-tier sheet adds a bound
@@ -193,14 +196,74 @@ def _names_an_identifier(header: str) -> bool:
     )
 
 
-def _original_columns(con: duckdb.DuckDBPyConnection) -> list[_Column]:
-    """Return the original columns of ``source`` in file order."""
+def _read_columns(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedData | None
+) -> dict[str, _Column]:
+    """Return the typed column of each original column read into ``clients``.
+
+    Only for a client table, whose ``source`` row is the client's row: a
+    number shows its parsed value back in the column's own unit (120万 in a
+    万元 column is 120), a date its parsed date. A value that could not be
+    read is empty here and listed on the issues sheet. A date column with a
+    date Excel cannot show (before 1900) keeps the rule for other columns.
+    """
+    mapping = getattr(prepared, "mapping", None)
+    if mapping is None or getattr(prepared, "kind", None) != "clients":
+        return {}
+    typed_names = set(_table_columns(con, "clients"))
+    columns = {}
+    for key, header in mapping.columns.items():
+        kind = FIELD_BY_KEY[key].kind if key in FIELD_BY_KEY else None
+        if key not in typed_names or kind not in ("number", "date"):
+            continue
+        ref = f"typed_row.{quote_identifier(key)}"
+        if kind == "number":
+            columns[header] = _Column(header, f"{ref} / {mapping.unit(key)!r}", kind)
+        elif _dates_excel_can_show(con, key):
+            columns[header] = _Column(header, f"CAST({ref} AS DATE)", "date")
+    return columns
+
+
+def _dates_excel_can_show(con: duckdb.DuckDBPyConnection, key: str) -> bool:
+    """True when every date of ``clients.<key>`` is between 1900 and 9999."""
+    name = quote_identifier(key)
+    low, high = con.execute(
+        f"SELECT min(CAST({name} AS DATE)), max(CAST({name} AS DATE)) FROM clients"
+    ).fetchall()[0]
+    return low is None or (low >= dt.date(1900, 1, 1) and high <= dt.date(9999, 12, 31))
+
+
+def _id_header(con: duckdb.DuckDBPyConnection, prepared: PreparedData | None) -> str:
+    """Return the original column the client ids were read from ('' if none).
+
+    Its values are the ids as typed, so the export shows it instead of
+    adding a second id column.
+    """
+    mapping = getattr(prepared, "mapping", None)
+    if mapping is None or mapping.row_ids:
+        return ""
+    if getattr(prepared, "kind", None) not in ("clients", "both"):
+        return ""
+    header = mapping.columns.get("client_id", "")
+    return header if header in _table_columns(con, "source") else ""
+
+
+def _original_columns(
+    con: duckdb.DuckDBPyConnection, read: dict[str, _Column]
+) -> list[_Column]:
+    """Return the original columns of ``source`` in file order.
+
+    ``read`` gives the typed column of the columns read into ``clients``;
+    every other column is judged by ``_column_kinds``.
+    """
     names = [name for name in _table_columns(con, "source") if name != "_row"]
-    kinds = _column_kinds(con, names)
+    kinds = _column_kinds(con, [name for name in names if name not in read])
     columns = []
     for name in names:
         ref = f"src.{quote_identifier(name)}"
-        if kinds.get(name) == "date":
+        if name in read:
+            columns.append(read[name])
+        elif kinds.get(name) == "date":
             expression = f"try_cast(left(nullif(trim({ref}), ''), 10) AS DATE)"
             columns.append(_Column(name, expression, "date"))
         elif kinds.get(name) == "number":
@@ -265,9 +328,16 @@ def _unique_headers(originals: list[_Column], added: list[_Column]) -> list[_Col
 
 
 def _export_columns(
-    con: duckdb.DuckDBPyConnection, standard: Standard, lang: str
+    con: duckdb.DuckDBPyConnection,
+    standard: Standard,
+    lang: str,
+    prepared: PreparedData | None = None,
 ) -> list[_Column]:
     """Return every output column of the tiered list, in order.
+
+    With ``prepared`` (its mapping), mapped number and date columns show
+    their parsed values and the id column is not repeated; without it, the
+    original columns are judged by their text alone.
 
     Raises:
         ExportError: there is no ``scored`` table yet.
@@ -275,8 +345,12 @@ def _export_columns(
     scored_names = set(_table_columns(con, "scored"))
     if not scored_names:
         raise ExportError("export.error.not_scored")
-    originals = _original_columns(con) if _table_columns(con, "source") else []
+    originals = []
+    if _table_columns(con, "source"):
+        originals = _original_columns(con, _read_columns(con, prepared))
     added = _added_columns(standard, scored_names, lang)
+    if _id_header(con, prepared):
+        added = [column for column in added if column.expression != "s.client_id"]
     if _table_columns(con, "insight"):
         # Next step, RFM class, CLV, follow-up date (tiering.insight).
         added += [_Column(*column) for column in insight_export_columns(lang)]
@@ -294,6 +368,8 @@ def _select_sql(
     join = "LEFT JOIN source AS src ON src._row = s._row" if has_source else ""
     if any(c.expression.startswith("insight_row.") for c in columns):
         join += "\nLEFT JOIN insight AS insight_row ON insight_row._row = s._row"
+    if any(c.expression.startswith("typed_row.") for c in columns):
+        join += "\nLEFT JOIN clients AS typed_row ON typed_row._row = s._row"
     where = "WHERE s.tier IS NOT DISTINCT FROM ?" if tier_filter else ""
     return f"""
 SELECT
@@ -310,7 +386,11 @@ def _has_source(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def build_export_frame(
-    con: duckdb.DuckDBPyConnection, standard: Standard, lang: str = DEFAULT_LANG
+    con: duckdb.DuckDBPyConnection,
+    standard: Standard,
+    lang: str = DEFAULT_LANG,
+    *,
+    prepared: PreparedData | None = None,
 ) -> Any:
     """Return the tiered list: original columns, then scores, tier and reason.
 
@@ -319,16 +399,19 @@ def build_export_frame(
         standard: the ``Standard`` the clients were scored with (for the
             order and labels of metrics and dimensions).
         lang: language of the added column names (``zh`` or ``en``).
+        prepared: the ``PreparedData`` of the load; its mapping types the
+            mapped number and date columns and shows the id column once.
 
     Returns:
         A pandas DataFrame, one row per scored client, sorted by tier (best
         first), composite score (high first) and client id. Original columns
-        are text except ISO-date columns, which are dates.
+        are text except mapped number/date columns and ISO-date or plain
+        number columns.
 
     Raises:
         ExportError: nothing has been scored yet.
     """
-    columns = _export_columns(con, standard, lang)
+    columns = _export_columns(con, standard, lang, prepared)
     sql = _select_sql(columns, _has_source(con))
     return con.execute(sql).df()
 
@@ -985,7 +1068,7 @@ def write_workbook(
         ExportError: nothing has been scored yet, or the file cannot be
             written (folder missing, file open in Excel).
     """
-    columns = _export_columns(con, standard, lang)
+    columns = _export_columns(con, standard, lang, prepared)
     tier_counts = _tier_counts(con, standard)
     facts = _summary_facts(standard, prepared, result, meta, lang)
     issue_columns, issue_rows = _issue_table(prepared, lang)
@@ -1056,6 +1139,8 @@ def write_csv(
     con: duckdb.DuckDBPyConnection,
     standard: Standard,
     lang: str = DEFAULT_LANG,
+    *,
+    prepared: PreparedData | None = None,
 ) -> None:
     """Write the tiered list as CSV: UTF-8 with BOM, the all-clients columns.
 
@@ -1068,11 +1153,14 @@ def write_csv(
         con: connection holding the ``source`` and ``scored`` tables.
         standard: the ``Standard`` used for scoring.
         lang: language of the added column names.
+        prepared: the ``PreparedData`` of the load, as given to
+            ``write_workbook``, so the columns and headers are the same as
+            the workbook's all-clients sheet.
 
     Raises:
         ExportError: nothing has been scored yet, or the file cannot be written.
     """
-    columns = _export_columns(con, standard, lang)
+    columns = _export_columns(con, standard, lang, prepared)
     safe = [_Column(c.header, _neutralised(c), c.kind) for c in columns]
     sql = _select_sql(safe, _has_source(con))
     try:
