@@ -36,6 +36,7 @@ from tiering.scoring import (
     composite_index,
     count_tiers_indexed,
     histogram_indexed,
+    score_clients,
     score_metrics,
 )
 from tiering.snapshots import apply_overrides as apply_scored_overrides
@@ -287,8 +288,16 @@ def ensure_scored() -> ScoredResult | None:
     ws = workspace()
     if ws.con is None:
         return None
-    ensure_metrics_and_composite()
     wanted = scoring_signatures(ws.standard)
+    if ws.signatures.get("metrics") != wanted["metrics"]:
+        # Nothing to reuse (new data or metrics): all steps in one pass.
+        ws.result = score_clients(ws.con, ws.standard, lang())
+        ws.reports = ws.result.metric_reports
+        ws.signatures = dict(wanted)
+        ws.index = None
+        apply_overrides()
+        return ws.result
+    ensure_metrics_and_composite()
     if ws.signatures.get("tiers") != wanted["tiers"] or ws.result is None:
         ws.result = assign_tiers(ws.con, ws.standard, ws.reports, lang())
         apply_overrides()

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tiering import scoring
 from tiering.errors import ScoringError
 from tiering.scoring import (
     compose_scores,
@@ -588,3 +589,124 @@ def test_scored_rows_keep_the_client_order_and_reasons(con):
         "tier to 普通"
     )
     assert rows[1][2] == "Composite 0.00, at or above the 普通 line of 0"
+
+
+TEXT_VALUES = ["A", " a", "b ", "B", "", "  ", None, "投资", "c"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(TEXT_VALUES),
+            st.sampled_from(TEXT_VALUES),
+            st.one_of(st.none(), st.integers(0, 6).map(float)),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    missing=st.sampled_from(["lowest", "exclude"]),
+    gate_ops=st.lists(
+        st.tuples(
+            st.sampled_from(["credit_grade", "channel"]),
+            st.sampled_from(["in", "not_in", "==", "!=", ">=", "missing"]),
+            st.sampled_from(["a", " B ", "投资", "c"]),
+        ),
+        max_size=3,
+    ),
+    mode=st.sampled_from(["score", "quota"]),
+)
+def test_text_matched_by_distinct_values_scores_as_row_by_row(
+    rows, missing, gate_ops, mode
+):
+    grade, channel, amount = (list(c) for c in zip(*rows))
+    metrics = [
+        quantile("m", "amount", bins=3),
+        {
+            "key": "grade",
+            "field": "credit_grade",
+            "method": "category",
+            "weight": 50,
+            "categories": {"A": 5, " b": 3},
+            "other": 2,
+            "missing": missing,
+        },
+    ]
+    gates = [
+        {
+            "field": field,
+            "op": op,
+            "value": [value] if op in ("in", "not_in") else value,
+            "action": "cap" if i % 2 else "force",
+            "tier": ["普通", "黄金"][i % 2],
+        }
+        for i, (field, op, value) in enumerate(gate_ops)
+    ]
+    standard = make_standard(metrics, gates=gates, tier_mode=mode)
+
+    def run(limit, in_steps=False):
+        con = duckdb.connect()
+        load(con, {"credit_grade": grade, "channel": channel, "amount": amount})
+        saved, scoring.DISTINCT_VALUES_LIMIT = scoring.DISTINCT_VALUES_LIMIT, limit
+        try:
+            if in_steps:
+                reports = score_metrics(con, standard)
+                compose_scores(con, standard)
+                result = scoring.assign_tiers(con, standard, reports)
+            else:
+                result = score_clients(con, standard)
+            tables = [
+                con.execute(f"SELECT * FROM {t}").df()
+                for t in ("scored", "metric_scores", "composite_scores")
+            ]
+            index = composite_index(con, standard, composed=False)
+            slider = (count_tiers_indexed(index, standard), count_tiers(con, standard))
+        finally:
+            scoring.DISTINCT_VALUES_LIMIT = saved
+            con.close()
+        return result, tables, slider
+
+    # Limit 0 leaves every text field to the row-by-row SQL.
+    row_by_row, matched, in_steps = run(0), run(64), run(64, in_steps=True)
+
+    for other in (matched, in_steps):
+        assert other[0].metric_reports == row_by_row[0].metric_reports
+        assert other[0].tier_counts.equals(row_by_row[0].tier_counts)
+        assert all(a.equals(b) for a, b in zip(other[1], row_by_row[1]))
+        assert all(a.equals(row_by_row[0].tier_counts) for a in other[2])
+
+
+def test_one_pass_and_steps_report_missing_values_and_cut_points_alike(con):
+    load(
+        con,
+        {
+            "amount": [None, 5.0, 1.0, 5.0, 3.0, None],
+            "credit_grade": ["A", " ", None, "b", "A", "x"],
+        },
+    )
+    metrics = [
+        quantile("m", "amount"),
+        {
+            "key": "grade",
+            "field": "credit_grade",
+            "method": "category",
+            "weight": 1,
+            "categories": {"A": 5, "B": 3},
+            "missing": "exclude",
+        },
+    ]
+    standard = make_standard(metrics)
+
+    one_pass = score_clients(con, standard).metric_reports
+    steps = score_metrics(con, standard)
+
+    assert one_pass == steps
+    amount, grade = one_pass
+    assert amount.missing == 2
+    assert [(c.score, c.lowest, c.highest, c.clients) for c in amount.cut_points] == [
+        (1, 1.0, 1.0, 1),
+        (2, 3.0, 3.0, 1),
+        (4, 5.0, 5.0, 2),
+    ]
+    assert grade.missing == 2
+    assert [(c.score, c.clients) for c in grade.cut_points] == [(1, 1), (3, 1), (5, 2)]

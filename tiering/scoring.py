@@ -26,6 +26,14 @@ step 3 alone and a weight change steps 2 and 3. Every step is a projection
 over the rows of ``clients`` in their order (``_row``), so the three tables
 line up row for row and are joined by position, without hashing or sorting;
 a row out of step raises an error instead of pairing the wrong client.
+``score_clients`` with minimum scores runs the three steps as one parallel
+projection over ``clients`` that writes ``scored``, and copies the two
+intermediate tables out of it (quota lines need every composite first, so
+quota standards run the steps in turn); the tables come out the same.
+
+Text fields hold few distinct values, so category metrics and gates on text
+are worked out once per distinct value and rows are matched to those
+values as stored, instead of trimming and upper-casing every row.
 
 For sliders, ``composite_index`` reads the composites once into memory,
 counted per value and per gate group; ``count_tiers_indexed`` and
@@ -37,7 +45,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -134,6 +142,20 @@ def score_metrics(
     Raises:
         ScoringError: no ``clients`` table, or no metric can be scored.
     """
+    used = _scorable_metrics(con, standard)
+    selects, params, categories = _metric_selects(con, used)
+    # A plain projection keeps the row order of clients (DuckDB preserves
+    # insertion order), which the later steps rely on to join by position.
+    sql = f"CREATE OR REPLACE TABLE {METRIC_SCORES} AS SELECT _row, {selects} "
+    con.execute(sql + f"FROM {CLIENTS}", params)
+
+    return _metric_reports(con, standard, used, categories)
+
+
+def _scorable_metrics(
+    con: duckdb.DuckDBPyConnection, standard: Standard
+) -> list[Metric]:
+    """The metrics whose field is in ``clients`` (adding the CLV field if used)."""
     columns = table_columns(con, CLIENTS)
     if "client_id" not in columns:
         raise ScoringError("error.scoring.no_clients")
@@ -143,23 +165,71 @@ def score_metrics(
     used = [m for _, m in standard.metrics() if m.field in columns]
     if not used:
         raise ScoringError("error.scoring.no_metrics")
+    skipped = len(standard.metrics()) - len(used)
+    logger.info("scoring %d metrics, skipped %d", len(used), skipped)
+    return used
 
+
+def _metric_selects(
+    con: duckdb.DuckDBPyConnection, used: list[Metric]
+) -> tuple[str, dict[str, Any], dict[str, list[tuple]]]:
+    """The select list of the metric scores over ``clients``, its parameters,
+    and the distinct values of each category metric (see ``_category_values``).
+    """
     lines = _quantile_lines(con, [m for m in used if m.method == "quantile"])
-    selects, params = ["_row"], {}
+    categories = _category_values(con, [m for m in used if m.method == "category"])
+    selects, params = [], {}
     for index, metric in enumerate(used):
-        expression, metric_params = _metric_sql(metric, index, lines.get(metric.key))
+        expression, metric_params = _metric_sql(
+            metric, index, lines.get(metric.key), categories.get(metric.key)
+        )
         selects.append(f"{expression} AS {quote_identifier(metric_column(metric))}")
         params.update(metric_params)
-    # A plain projection keeps the row order of clients (DuckDB preserves
-    # insertion order), which the later steps rely on to join by position.
-    sql = f"CREATE OR REPLACE TABLE {METRIC_SCORES} AS SELECT {', '.join(selects)} "
-    con.execute(sql + f"FROM {CLIENTS}", params)
+    return ", ".join(selects), params, categories
 
-    skipped = len(standard.metrics()) - len(used)
-    logger.info("scored %d metrics, skipped %d", len(used), skipped)
-    return tuple(
-        _metric_report(con, metric, metric in used) for _, metric in standard.metrics()
-    )
+
+# A category or gate field with more distinct values than this is treated
+# row by row: a CASE arm per value would cost more than the string functions.
+DISTINCT_VALUES_LIMIT = 64
+
+
+def _category_values(
+    con: duckdb.DuckDBPyConnection, metrics: list[Metric]
+) -> dict[str, list[tuple]]:
+    """Per category metric on a text field: its distinct values, each with
+    its score, whether it counts as missing, and its number of clients.
+
+    Category fields hold a handful of values, so scoring them once each
+    (with the same SQL as a row) and matching rows to them by plain
+    equality spares ``upper(trim())`` on every row. Fields with more than
+    ``DISTINCT_VALUES_LIMIT`` values are left out.
+    """
+    text_fields = {
+        name for name, kind in table_columns(con, CLIENTS).items() if kind == "VARCHAR"
+    }
+    found = {}
+    for index, metric in enumerate(metrics):
+        if metric.field not in text_fields:
+            continue
+        column = quote_identifier(metric.field)
+        score, params = _metric_sql(metric, index)
+        rows = con.execute(
+            f"""
+            WITH distinct_values AS (
+                SELECT {column}, count(*) AS value_clients FROM {CLIENTS}
+                GROUP BY ALL LIMIT {DISTINCT_VALUES_LIMIT + 2}
+            )
+            SELECT {column}, {score},
+                   {column} IS NULL OR trim(CAST({column} AS VARCHAR)) = '',
+                   value_clients
+            FROM distinct_values
+            """,
+            params,
+        ).fetchall()
+        # NULL is matched by IS NULL, not by a value arm.
+        if sum(1 for row in rows if row[0] is not None) <= DISTINCT_VALUES_LIMIT:
+            found[metric.key] = rows
+    return found
 
 
 def _quantile_lines(
@@ -251,12 +321,17 @@ def _order_statistics(
 
 
 def _metric_sql(
-    metric: Metric, index: int, quantile_lines: list[float] | None = None
+    metric: Metric,
+    index: int,
+    quantile_lines: list[float] | None = None,
+    category_values: list[tuple] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Return the SQL expression giving ``metric``'s score, and its parameters.
 
     ``quantile_lines`` are the values to beat for scores 2..bins of a
-    quantile metric (see ``_quantile_lines``).
+    quantile metric (see ``_quantile_lines``); ``category_values`` the
+    distinct values of a category field with their scores (see
+    ``_category_values``).
     """
     column = quote_identifier(metric.field)
     prefix = f"m{index}_"
@@ -271,7 +346,10 @@ def _metric_sql(
             f"coalesce(${prefix}scores[list_position(${prefix}values, {value})], "
             f"${prefix}other)"
         )
-        return _with_missing(metric, value, score), params
+        by_row = _with_missing(metric, value, score)
+        if category_values is None:
+            return by_row, params
+        return _category_case(metric, prefix, category_values, by_row, params)
 
     value = f"TRY_CAST({column} AS DOUBLE)"
     if metric.method == "quantile":
@@ -301,6 +379,33 @@ def _metric_sql(
     return _with_missing(metric, value, score), params
 
 
+def _category_case(
+    metric: Metric,
+    prefix: str,
+    category_values: list[tuple],
+    by_row: str,
+    params: dict[str, Any],
+) -> tuple[str, dict[str, Any]]:
+    """A category score matched on the field's distinct values as stored.
+
+    The scores were computed by ``by_row`` itself, once per value; a value
+    not in the list (none, while ``clients`` is unchanged) still falls back
+    to ``by_row``.
+    """
+    column = quote_identifier(metric.field)
+    missing_score = "1" if metric.missing == "lowest" else "NULL"
+    arms = [f"WHEN {column} IS NULL THEN {missing_score}"]
+    params = dict(params)
+    for position, (value, score, *_) in enumerate(category_values):
+        if value is None:
+            continue
+        params[f"{prefix}v{position}"] = value
+        # The score is an integer this module computed, never user text.
+        literal = "NULL" if score is None else str(int(score))
+        arms.append(f"WHEN {column} = ${prefix}v{position} THEN {literal}")
+    return f"CAST(CASE {' '.join(arms)} ELSE {by_row} END AS INTEGER)", params
+
+
 def _threshold_case(value: str, metric: Metric, prefix: str) -> str:
     if metric.direction == "lower_better":
         arms = [f"WHEN {value} <= ${prefix}c{i} THEN {5 - i}" for i in range(4)]
@@ -319,25 +424,98 @@ def _with_missing(metric: Metric, value: str, score: str) -> str:
     )
 
 
-def _metric_report(
-    con: duckdb.DuckDBPyConnection, metric: Metric, used: bool
-) -> MetricReport:
-    if not used:
+def _metric_reports(
+    con: duckdb.DuckDBPyConnection,
+    standard: Standard,
+    used: list[Metric],
+    categories: dict[str, list[tuple]],
+) -> tuple[MetricReport, ...]:
+    """One report per metric of ``standard``, from ``metric_scores``.
+
+    Clients are grouped by missing value and score; category metrics with
+    known distinct values are summed from those, the rest in one query.
+    """
+    groups = _report_groups(con, [m for m in used if m.key not in categories])
+    for key, values in categories.items():
+        tally: dict[tuple, int] = {}
+        for _, score, missing, clients in values:
+            tally[(missing, score)] = tally.get((missing, score), 0) + clients
+        groups[key] = [
+            (missing, score, None, None, clients)
+            for (missing, score), clients in sorted(tally.items(), key=_group_order)
+        ]
+    return tuple(
+        _metric_report(metric, groups.get(metric.key))
+        for _, metric in standard.metrics()
+    )
+
+
+def _group_order(item: tuple) -> tuple:
+    """Missing last, then score ascending with NULL last (as SQL sorts them)."""
+    (missing, score), _ = item
+    return _row_order((0, missing, score))
+
+
+def _report_groups(
+    con: duckdb.DuckDBPyConnection, metrics: list[Metric]
+) -> dict[str, list[tuple]]:
+    """Per metric, (missing, score, lowest, highest, clients) per group.
+
+    A numeric value is missing when NULL: those are counted apart, so the
+    rest group by the stored score alone, which DuckDB groups without
+    hashing (its range, 1 to 5, is known).
+    """
+    if not metrics:
+        return {}
+    selects, missing_counts = [], []
+    for index, metric in enumerate(metrics):
+        score = quote_identifier(metric_column(metric))
+        raw = quote_identifier(metric.field)
+        # metric_scores holds clients' rows in their order: joined by position.
+        joined = f"FROM {METRIC_SCORES} AS s POSITIONAL JOIN {CLIENTS} AS c"
+        if metric.method == "category":
+            blank = f"c.{raw} IS NULL OR trim(CAST(c.{raw} AS VARCHAR)) = ''"
+            selects.append(
+                f"""SELECT {index} AS metric, {blank} AS missing,
+                       s.{score} AS score, NULL::DOUBLE, NULL::DOUBLE, count(*)
+                {joined} GROUP BY ALL"""
+            )
+            continue
+        value = f"TRY_CAST(c.{raw} AS DOUBLE)"
+        selects.append(
+            f"""SELECT {index} AS metric, false AS missing, s.{score} AS score,
+                   min({value}), max({value}), count(*)
+            {joined} WHERE c.{raw} IS NOT NULL GROUP BY s.{score}"""
+        )
+        missing_counts.append((index, f"count(*) - count({raw})"))
+    rows = con.execute(" UNION ALL ".join(selects)).fetchall()
+    if missing_counts:
+        # fetchall, not fetchone: a result left unfinished blocks the next
+        # con.register() (scoring may be the last query before one).
+        [counts] = con.execute(
+            f"SELECT {', '.join(c for _, c in missing_counts)} FROM {CLIENTS}"
+        ).fetchall()
+        rows += [
+            (index, True, None, None, None, n)
+            for (index, _), n in zip(missing_counts, counts)
+            if n
+        ]
+    groups: dict[str, list[tuple]] = {metric.key: [] for metric in metrics}
+    for index, *group in sorted(rows, key=_row_order):
+        groups[metrics[index].key].append(tuple(group))
+    return groups
+
+
+def _row_order(row: tuple) -> tuple:
+    """Metric, then missing last, then score ascending with NULL last."""
+    index, missing, score, *_ = row
+    return (index, missing, score is None, score or 0)
+
+
+def _metric_report(metric: Metric, groups: list[tuple] | None) -> MetricReport:
+    """The report of one metric from its groups; None: the metric was skipped."""
+    if groups is None:
         return MetricReport(metric.key, metric.field, metric.method, used=False)
-    score = quote_identifier(metric_column(metric))
-    raw = quote_identifier(metric.field)
-    numeric = metric.method != "category"
-    value = f"TRY_CAST(c.{raw} AS DOUBLE)" if numeric else "NULL::DOUBLE"
-    blank = f" OR trim(CAST(c.{raw} AS VARCHAR)) = ''" if not numeric else ""
-    # metric_scores holds clients' rows in their order: joined by position.
-    groups = con.execute(
-        f"""
-        SELECT c.{raw} IS NULL{blank} AS missing, s.{score} AS score,
-               min({value}), max({value}), count(*)
-        FROM {METRIC_SCORES} AS s POSITIONAL JOIN {CLIENTS} AS c
-        GROUP BY ALL ORDER BY missing, score
-        """
-    ).fetchall()
     rows = [row[1:] for row in groups if not row[0]]
     missing = sum(row[-1] for row in groups if row[0])
     cut_points = tuple(CutPoint(int(s), lo, hi, int(n)) for s, lo, hi, n in rows)
@@ -371,11 +549,20 @@ def compose_scores(con: duckdb.DuckDBPyConnection, standard: Standard) -> None:
 
 
 def _composite_sql(
-    con: duckdb.DuckDBPyConnection, standard: Standard
+    con: duckdb.DuckDBPyConnection,
+    standard: Standard,
+    source: str = METRIC_SCORES,
+    carry: str = "_row",
+    available: set[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """SQL selecting ``_row``, the dimension scores and the composite from
-    ``metric_scores``, and its parameters."""
-    available = set(table_columns(con, METRIC_SCORES))
+    """SQL selecting ``carry`` (``_row``), the dimension scores and the
+    composite from ``source`` (``metric_scores``), and its parameters.
+
+    ``available`` names the metric score columns of ``source`` (by default
+    those of the table ``metric_scores``).
+    """
+    if available is None:
+        available = set(table_columns(con, METRIC_SCORES))
     params: dict[str, Any] = {}
     dimension_selects, composite_terms = [], []
     for d_index, dimension in enumerate(standard.dimensions):
@@ -398,11 +585,21 @@ def _composite_sql(
     composite = f"round(25 * ({_weighted_mean(composite_terms)} - 1), 2)"
     sql = f"""
         WITH dimension_scores AS (
-            SELECT _row, {", ".join(dimension_selects)} FROM {METRIC_SCORES}
+            SELECT {carry}, {", ".join(dimension_selects)} FROM {source}
         )
         SELECT *, {composite} AS composite FROM dimension_scores
         """
     return sql, params
+
+
+def _composite_columns(standard: Standard, available: set[str]) -> list[str]:
+    """The columns ``_composite_sql`` adds: scored dimensions, then the composite."""
+    dimensions = [
+        dimension_column(d.key)
+        for d in standard.dimensions
+        if any(metric_column(m) in available for m in d.metrics)
+    ]
+    return dimensions + ["composite"]
 
 
 def _weighted_mean(terms: list[tuple[str, str]]) -> str:
@@ -422,6 +619,8 @@ def _tier_ranks_sql(
     clients_columns: dict[str, str],
     lines: list[float | None] | None = None,
     score_columns: list[str] = (),
+    source: str | None = None,
+    gate_values: dict[int, list] | None = None,
 ) -> tuple[str, dict[str, Any], tuple[int, ...]]:
     """SQL selecting ``_row``, ``client_id``, ``composite``, ``rank_before``,
     ``tier_rank`` and ``gate_index`` (and the gate fields) per client.
@@ -431,7 +630,9 @@ def _tier_ranks_sql(
     ``lines`` (the composite each tier but the last starts at, see
     ``_tier_lines``) the tables are joined by position, every step is a
     projection that keeps the row order, and ``score_columns`` of
-    ``metric_scores`` and ``composite_scores`` are selected too.
+    ``metric_scores`` and ``composite_scores`` are selected too; or, given
+    ``source``, that query supplies all of these columns and the gate fields.
+    ``gate_values`` are the values text gates apply to (see ``_gate_values``).
 
     Returns the SQL, its parameters, and the indexes of gates skipped because
     their field is not in the data.
@@ -446,6 +647,8 @@ def _tier_ranks_sql(
         source = f"""SELECT s._row, g.client_id, s.composite{extra}
             FROM {COMPOSITE_SCORES} AS s JOIN {CLIENTS} AS g ON g._row = s._row"""
         base = _base_rank_sql(standard, params)
+    elif source is not None:
+        base = _line_rank_sql(standard, lines, params)
     else:
         scores = "".join(f", {quote_identifier(c)}" for c in score_columns)
         # A misaligned row would pair a client with another's scores: fail loudly.
@@ -461,7 +664,9 @@ def _tier_ranks_sql(
         if gate.field not in clients_columns:
             skipped.append(i)
             continue
-        condition = _gate_condition(gate, i, clients_columns[gate.field], params)
+        condition = _gate_condition(
+            gate, i, clients_columns[gate.field], params, (gate_values or {}).get(i)
+        )
         target = names.index(gate.tier)
         new_rank = (
             f"greatest(tier_rank, {target})" if gate.action == "cap" else str(target)
@@ -558,14 +763,60 @@ def _tier_lines(
     return list(row) if row else []
 
 
+def _gate_values(
+    con: duckdb.DuckDBPyConnection, standard: Standard, columns: dict[str, str]
+) -> dict[int, list]:
+    """Per gate on a text field: the distinct values, as stored, it applies to.
+
+    Testing a row against this short list is cheaper than trimming and
+    upper-casing it; fields with more than ``DISTINCT_VALUES_LIMIT`` values
+    are left out and tested row by row. A NULL field never passes a gate
+    other than ``missing``, so NULL needs no place in the list.
+    """
+    found = {}
+    for index, gate in enumerate(standard.gates):
+        if gate.op == "missing" or columns.get(gate.field) != "VARCHAR":
+            continue
+        column = quote_identifier(gate.field)
+        params: dict[str, Any] = {}
+        condition = _gate_condition(gate, index, columns[gate.field], params)
+        [(count, values)] = con.execute(
+            f"""
+            WITH distinct_values AS (
+                SELECT DISTINCT {column} FROM {CLIENTS}
+                LIMIT {DISTINCT_VALUES_LIMIT + 2}
+            )
+            SELECT count({column}),
+                   list({column}) FILTER (coalesce({condition}, false))
+            FROM distinct_values
+            """,
+            params,
+        ).fetchall()
+        if count <= DISTINCT_VALUES_LIMIT:
+            found[index] = values or []
+    return found
+
+
 def _gate_condition(
-    gate: Gate, index: int, column_type: str, params: dict[str, Any]
+    gate: Gate,
+    index: int,
+    column_type: str,
+    params: dict[str, Any],
+    values: list | None = None,
 ) -> str:
-    """SQL condition for one gate, with its value bound as ``$g<index>``."""
+    """SQL condition for one gate, with its value bound as ``$g<index>``.
+
+    With ``values`` (see ``_gate_values``) the field is looked up in them.
+    """
     column = quote_identifier(gate.field)
     name = f"g{index}"
     if gate.op == "missing":
         return f"{column} IS NULL"
+    if values is not None:
+        if not values:
+            return "false"
+        params[name] = values
+        return f"list_contains(${name}, {column})"
     numeric = FIELD_BY_KEY.get(gate.field) is None or column_type.upper() in (
         "DOUBLE",
         "INTEGER",
@@ -599,7 +850,10 @@ def count_tiers(con: duckdb.DuckDBPyConnection, standard: Standard) -> pd.DataFr
     (and the gate fields) and returns ``tier``, ``color``, ``clients`` for
     every tier, best first, zero counts included.
     """
-    sql, params, _ = _tier_ranks_sql(standard, table_columns(con, CLIENTS))
+    columns = table_columns(con, CLIENTS)
+    sql, params, _ = _tier_ranks_sql(
+        standard, columns, gate_values=_gate_values(con, standard, columns)
+    )
     counts = dict(
         con.execute(
             f"SELECT tier_rank, count(*) FROM ({sql}) "
@@ -643,10 +897,30 @@ def assign_tiers(
         for column in table_columns(con, table)
         if column != "_row"
     ]
+    columns = table_columns(con, CLIENTS)
     sql, params, skipped = _tier_ranks_sql(
-        standard, table_columns(con, CLIENTS), _tier_lines(con, standard), score_columns
+        standard,
+        columns,
+        _tier_lines(con, standard),
+        score_columns,
+        gate_values=_gate_values(con, standard, columns),
     )
-    params.update(_reason_parameters(standard, lang))
+    return _write_scored(
+        con, standard, (sql, params, skipped), score_columns, reports, lang
+    )
+
+
+def _write_scored(
+    con: duckdb.DuckDBPyConnection,
+    standard: Standard,
+    ranks: tuple[str, dict[str, Any], tuple[int, ...]],
+    score_columns: list[str],
+    reports: tuple[MetricReport, ...],
+    lang: str,
+) -> ScoredResult:
+    """Write ``scored`` from the ranks SQL (see ``_tier_ranks_sql``) and count it."""
+    sql, params, skipped = ranks
+    params = {**params, **_reason_parameters(standard, lang)}
     selected = "".join(f"{quote_identifier(c)}, " for c in score_columns)
     # Next steps and segments (tiering.insight) describe the old tiers.
     con.execute("DROP TABLE IF EXISTS insight")
@@ -724,10 +998,11 @@ def _reason_sql() -> str:
     # Composites are rounded to 0.01, so a DECIMAL prints them as {:.2f} does.
     composite = "CAST(CAST(composite AS DECIMAL(8, 2)) AS VARCHAR)"
     gate = "$reason_gates[gate_index * len($names) + tier_rank + 1]"
+    # concat builds each text once and reads a NULL (no gate) as empty.
     return (
         "CASE WHEN composite IS NULL THEN $reason_unscored ELSE "
-        f"$reason_head || {composite} || $reason_tails[rank_before + 1] "
-        f"|| coalesce({gate}, '') END"
+        f"concat($reason_head, {composite}, $reason_tails[rank_before + 1], "
+        f"{gate}) END"
     )
 
 
@@ -741,6 +1016,10 @@ def score_clients(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ScoredResult:
     """Run all three steps: metric scores, composite, tiers.
+
+    With minimum scores the steps run as one pass over ``clients``; the
+    tables written are the same as ``score_metrics``, ``compose_scores``
+    and ``assign_tiers`` write in turn.
 
     Args:
         con: a connection holding the ``clients`` table (see
@@ -756,16 +1035,78 @@ def score_clients(
         ScoringError: no clients table, or no metric of the standard matches
             a column of the data.
     """
-    reports = score_metrics(con, standard)
-    if progress:
-        progress("score", 1, 3)
-    compose_scores(con, standard)
-    if progress:
-        progress("score", 2, 3)
-    result = assign_tiers(con, standard, reports, lang)
+    if standard.tier_mode == "quota":
+        # A quota line depends on every client's composite, so the composite
+        # is stored before the tiers are cut: the three steps in turn.
+        reports = score_metrics(con, standard)
+        if progress:
+            progress("score", 1, 3)
+        compose_scores(con, standard)
+        if progress:
+            progress("score", 2, 3)
+        result = assign_tiers(con, standard, reports, lang)
+    else:
+        result = _score_in_one_pass(con, standard, lang, progress)
     if progress:
         progress("score", 3, 3)
     return result
+
+
+def _score_in_one_pass(
+    con: duckdb.DuckDBPyConnection,
+    standard: Standard,
+    lang: str,
+    progress: Callable[[str, int, int], None] | None,
+) -> ScoredResult:
+    """Steps 1 to 3 as one projection over ``clients``, for minimum scores.
+
+    Each client's metric scores, composite, tier and reason are computed in
+    a single parallel pass that writes ``scored``; ``metric_scores`` and
+    ``composite_scores`` are then copied out of it for later weight and
+    cut-off changes. The tables are the same as the three steps write.
+    """
+    used = _scorable_metrics(con, standard)
+    selects, params, categories = _metric_selects(con, used)
+    if progress:
+        progress("score", 1, 3)
+
+    columns = table_columns(con, CLIENTS)
+    gate_fields = sorted(
+        {g.field for g in standard.gates if g.field in columns} - {"_row", "client_id"}
+    )
+    carried = "".join(f", {quote_identifier(f)}" for f in gate_fields)
+    metric_names = [metric_column(m) for m in used]
+    composite, composite_params = _composite_sql(
+        con, standard, source="row_metrics", carry="*", available=set(metric_names)
+    )
+    source = f"""
+        WITH row_metrics AS (
+            SELECT _row, client_id{carried}, {selects} FROM {CLIENTS}
+        ), row_composites AS ({composite})
+        SELECT * FROM row_composites"""
+    score_columns = metric_names + _composite_columns(standard, set(metric_names))
+    sql, rank_params, skipped = _tier_ranks_sql(
+        standard,
+        columns,
+        _tier_lines(con, standard),
+        score_columns,
+        source=source,
+        gate_values=_gate_values(con, standard, columns),
+    )
+    ranks = (sql, {**params, **composite_params, **rank_params}, skipped)
+    result = _write_scored(con, standard, ranks, score_columns, (), lang)
+    if progress:
+        progress("score", 2, 3)
+
+    dimensions = [c for c in score_columns if c not in metric_names]
+    for table, names in ((METRIC_SCORES, metric_names), (COMPOSITE_SCORES, dimensions)):
+        listed = "".join(f", {quote_identifier(c)}" for c in names)
+        # A projection of scored keeps its row order, which is clients'.
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT _row{listed} FROM {SCORED}"
+        )
+    reports = _metric_reports(con, standard, used, categories)
+    return replace(result, metric_reports=reports)
 
 
 def composite_histogram(
@@ -832,8 +1173,10 @@ def composite_index(
     else:
         composites, params = _composite_sql(con, standard)
     columns = table_columns(con, CLIENTS)
+    values = _gate_values(con, standard, columns)
     bits = [
-        f"CASE WHEN coalesce({_gate_condition(g, i, columns[g.field], params)}, "
+        f"CASE WHEN coalesce("
+        f"{_gate_condition(g, i, columns[g.field], params, values.get(i))}, "
         f"false) THEN {1 << i} ELSE 0 END"
         for i, g in enumerate(standard.gates)
         if g.field in columns
