@@ -36,10 +36,19 @@ if workspace.con is None and not st.session_state.get("sample_failed"):
         st.session_state["sample_failed"] = True
         app_state.show_error(error)
 
-with st.sidebar:
-    if workspace.con is not None:
-        st.caption(tr("app.dataset", name=workspace.dataset_name, rows=workspace.prepared.rows_loaded))
-    st.caption(tr("app.standard", name=workspace.standard.name, version=workspace.standard.version))
+
+def describe_session(holder):
+    """Name the loaded data and the standard in the sidebar."""
+    with holder.container():
+        if workspace.con is not None:
+            st.caption(tr("app.dataset", name=workspace.dataset_name, rows=workspace.prepared.rows_loaded))
+        st.caption(tr("app.standard", name=workspace.standard.name, version=workspace.standard.version))
+
+
+# Written again after the page runs, so a load or a publish on it shows at
+# once; the first writing stays when the page stops early (st.stop).
+session_holder = st.sidebar.empty()
+describe_session(session_holder)
 
 pages = [
     st.Page("pages/upload.py", title=tr("page.upload"), icon=":material/upload_file:", url_path="upload"),
@@ -50,3 +59,4 @@ pages = [
     st.Page("pages/manage.py", title=tr("page.manage"), icon=":material/history:", url_path="manage"),
 ]
 st.navigation(pages).run()
+describe_session(session_holder)

@@ -49,7 +49,13 @@ def live_tuning():
         else:
             tier["share"] = column.slider(tr("standard.share", tier=tier["name"]), 0.0, 100.0, float(tier["share"]), 0.5, key=f"share_{tier['name']}_{token}")
 
-    standard = edited_standard(data)
+    try:
+        standard = Standard.from_dict(data)
+    except Exception as error:
+        app_state.show_error(error)
+        # Counts of the last valid standard, marked so none reads them as current.
+        standard = ws.standard
+        st.warning(tr("standard.stale_counts"), icon=":material/history:")
     app_state.set_standard(standard)
     try:
         counts = app_state.tier_counts(standard)
@@ -61,7 +67,12 @@ def live_tuning():
     for column, (_, row) in zip(metrics, counts.iterrows()):
         column.metric(row["tier"], f"{row['clients']:,}", f"{row['clients'] / total:.1%}", delta_color="off", delta_arrow="off", border=True)
     left, right = st.columns(2)
-    left.plotly_chart(charts.composite_histogram(app_state.histogram(), standard, app_state.HISTOGRAM_WIDTH, lang), key="histogram")
+    histogram = charts.composite_histogram(app_state.histogram(), standard, app_state.HISTOGRAM_WIDTH, lang)
+    # Anchor a line's label inwards at either edge so it is not clipped; this
+    # belongs in charts.composite_histogram.
+    histogram.update_annotations(xanchor="right", selector=lambda note: note.x > 90)
+    histogram.update_annotations(xanchor="left", selector=lambda note: note.x < 10)
+    left.plotly_chart(histogram, key="histogram")
     right.plotly_chart(charts.tier_distribution(counts, lang), key="tier_counts")
 
 

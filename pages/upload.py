@@ -37,14 +37,16 @@ def read(uploaded, key):
     """Read an uploaded file, offering a sheet choice and a header-row fix."""
     content = uploaded.getvalue()
     holder = st.empty()
-    with holder:
-        progress = app_state.progress_bar()
-        started = time.perf_counter()
-        raw = app_state.read_cached(
-            content, uploaded.name, None, None, uploaded.file_id, progress
-        )
-        seconds = time.perf_counter() - started
-    holder.empty()
+    try:
+        with holder:
+            progress = app_state.progress_bar()
+            started = time.perf_counter()
+            raw = app_state.read_cached(
+                content, uploaded.name, None, None, uploaded.file_id, progress
+            )
+            seconds = time.perf_counter() - started
+    finally:  # a refused file must not leave "Reading the file…" behind
+        holder.empty()
     # The first read of a file is the real one; later reruns hit the cache.
     timings = st.session_state.setdefault("read_seconds", {})
     timings.setdefault((uploaded.name, len(content)), seconds)
@@ -103,6 +105,10 @@ try:
         raws["clients"] = read(client_file, "clients")
     if transaction_file is not None:
         raws["transactions"] = read(transaction_file, "transactions")
+    for key, raw in list(raws.items()):
+        if raw.data_rows == 0:  # only a header: say so before any mapping
+            st.error(tr("upload.no_rows", file=raw.source_name, header=raw.header_row), icon="⚠️")
+            del raws[key]
     mappings = {}
     for key, raw in raws.items():
         with st.expander(tr("upload.mapping_title", file=raw.source_name, header=raw.header_row), expanded=True):
@@ -112,7 +118,7 @@ try:
                 st.warning(tr("upload.no_id"))
                 row_ids = st.checkbox(tr("upload.row_ids"), value=row_ids, key="row_ids")
             mappings[key] = Mapping(columns=chosen, units=units, row_ids=row_ids, sheet=raw.sheet, header_row=raw.header_row)
-            st.dataframe(raw.frame.head(20), hide_index=True)
+            st.dataframe(raw.frame.head(20).rename(columns={"_row": tr("upload.row_number")}), hide_index=True)
     if raws:
         duplicates = st.selectbox(tr("upload.duplicates"), DUPLICATE_POLICIES, format_func=lambda policy: tr(f"upload.duplicates.{policy}"), key="duplicates")
     if raws and st.button(tr("upload.apply"), type="primary", key="apply_upload"):

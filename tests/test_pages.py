@@ -232,3 +232,68 @@ def test_moving_a_cut_off_neither_rereads_the_file_nor_rescores_metrics(
     app.button(key="apply_metrics").click().run()
     assert calls["score_metrics"] == before["score_metrics"] + 1
     assert calls["read_table"] == before["read_table"]
+
+
+# --- new-user review: stale counts, sidebar, empty files, preview labels -----
+
+
+def test_an_invalid_cut_off_marks_the_counts_as_the_last_valid_ones(app):
+    open_page(app, "pages/standard.py")
+    before = metric_values(app)
+
+    app.slider(key="cut_钻石_0").set_value(0.0).run()
+
+    assert app.error
+    assert any("上一次有效等级线" in w.value for w in app.warning)
+    assert metric_values(app) == before
+
+    app.slider(key="cut_钻石_0").set_value(80.0).run()
+
+    assert not app.error
+    assert not any("上一次有效等级线" in w.value for w in app.warning)
+
+
+def test_a_cut_off_at_the_edge_keeps_its_label_inside_the_histogram(app):
+    import json
+
+    open_page(app, "pages/standard.py")
+
+    app.slider(key="cut_钻石_0").set_value(100.0).run()
+
+    chart = next(c for c in app.get("plotly_chart") if "histogram" in c.proto.id)
+    notes = json.loads(chart.proto.spec)["layout"]["annotations"]
+    anchors = {note["text"]: note["xanchor"] for note in notes}
+    assert anchors["钻石 ≥ 100"] == "right"
+    assert anchors["黄金 ≥ 55"] == "center"
+
+
+def test_the_sidebar_names_the_data_and_the_standard_once(app):
+    # AppTest empties the sidebar after the second run of an st.navigation
+    # app, so the line written again after an upload is checked in a browser.
+    captions = [c.value for c in app.sidebar.caption]
+
+    assert captions == ["数据：clients.xlsx（5,000 位客户）", "标准：默认分级标准 v1"]
+
+
+def test_a_header_only_file_is_refused_before_the_mapping(app):
+    upload(app, content="客户编号,累计金额\n".encode(), name="空表.csv")
+
+    assert "「空表.csv」在表头（第 1 行）下面没有数据行" in app.error[0].value
+    assert not [t.key for t in app.text_input if t.key.startswith("mapname_")]
+    assert not [d.key for d in app.dataframe if d.key and d.key.startswith("mapping_")]
+    assert "apply_upload" not in [b.key for b in app.button]
+
+
+def test_a_refused_file_leaves_no_progress_text(app):
+    upload(app, content=b"\x00\x01 not a workbook", name="broken.xlsx")
+
+    assert app.error
+    assert not app.get("progress")
+
+
+def test_the_preview_labels_the_row_number_in_the_users_language(app):
+    upload(app)
+
+    columns = [list(d.value.columns) for d in app.dataframe]
+    assert ["行号", "客户编号", "累计金额", "最近购买日期"] in columns
+    assert not any("_row" in names for names in columns)

@@ -90,6 +90,14 @@ MESSAGES.update(
             "en": "No client ID column was found. Choose one for 'Client ID' above; if the file "
             "really has none, tick the option below to use row numbers as IDs.",
         },
+        "upload.no_rows": {
+            "zh": "「{file}」在表头（第 {header} 行）下面没有数据行，无法加载。请确认导出时包含了客户数据，"
+            "或在上面改选工作表、表头所在行后再试。",
+            "en": "'{file}' has no data rows below its header (row {header}), so it cannot be "
+            "loaded. Check that the export included the data, or choose another sheet or "
+            "header row above.",
+        },
+        "upload.row_number": {"zh": "行号", "en": "Row"},
         "upload.row_ids": {
             "zh": "用行号作为客户编号",
             "en": "Use row numbers as client IDs",
@@ -193,6 +201,11 @@ MESSAGES.update(
         "standard.cuts_invalid": {
             "zh": "「{metric}」的分界值须是用逗号分隔的四个数字。",
             "en": "The cut points of '{metric}' must be four numbers separated by commas.",
+        },
+        "standard.stale_counts": {
+            "zh": "等级线有误，下面的人数和分布图仍是上一次有效等级线的结果，不是当前滑块的取值。请按上面的提示修正。",
+            "en": "The tier lines are invalid: the counts and charts below still show the "
+            "last valid tier lines, not the sliders' current values. Fix them as the message above says.",
         },
         "standard.bins": {"zh": "分箱数", "en": "Bins"},
         "standard.apply_metrics": {"zh": "应用指标修改", "en": "Apply metric changes"},
