@@ -68,10 +68,6 @@ def live_tuning():
         column.metric(row["tier"], f"{row['clients']:,}", f"{row['clients'] / total:.1%}", delta_color="off", delta_arrow="off", border=True)
     left, right = st.columns(2)
     histogram = charts.composite_histogram(app_state.histogram(), standard, app_state.HISTOGRAM_WIDTH, lang)
-    # Anchor a line's label inwards at either edge so it is not clipped; this
-    # belongs in charts.composite_histogram.
-    histogram.update_annotations(xanchor="right", selector=lambda note: note.x > 90)
-    histogram.update_annotations(xanchor="left", selector=lambda note: note.x < 10)
     left.plotly_chart(histogram, key="histogram")
     right.plotly_chart(charts.tier_distribution(counts, lang), key="tier_counts")
 

@@ -55,7 +55,7 @@ def composite_histogram(
                 line_color=tier.color,
                 line_width=3,
                 annotation_text=f"{tier.name} ≥ {tier.min_score:g}",
-                annotation_position="top",
+                annotation_position=_label_side(tier.min_score),
             )
     figure.update_layout(
         title=t("chart.histogram.title", lang),
@@ -164,3 +164,12 @@ def rfm_treemap(table: pd.DataFrame, lang: str = "zh") -> go.Figure:
     )
     figure.update_layout(title=t("insight.chart.rfm_treemap", lang), **_LAYOUT)
     return figure
+
+
+def _label_side(score: float) -> str:
+    """Where a cut-off line's label sits: inwards near either edge, not clipped."""
+    if score > 90:
+        return "top left"
+    if score < 10:
+        return "top right"
+    return "top"
