@@ -175,11 +175,18 @@ def test_amount_and_date_texts_parse_to_exact_values(duckdb_con, tmp_path):
 def test_unreadable_values_are_flagged_and_placeholders_are_not(duckdb_con, tmp_path):
     prepared = _load(duckdb_con, fx.values_csv(tmp_path))
 
-    flagged = prepared.issues[prepared.issues["status"] == "flagged"]
+    issues = prepared.issues
+    flagged = issues[issues["reason_key"].str.startswith("ingest.reason.bad_")]
+    assert set(flagged["status"]) == {"flagged"}
     assert list(zip(flagged["row"], flagged["column"], flagged["value"])) == [
         (13, "最近购买日期", "2024-02-30"),
         (14, "最近购买日期", "下周"),
         (17, "累计金额", "abc"),
+    ]
+    # (500) reads as -500: loaded, and flagged as an amount below zero.
+    odd = issues[issues["reason_key"] == "ingest.reason.out_of_range"]
+    assert list(zip(odd["row"], odd["column"], odd["value"], odd["status"])) == [
+        (6, "累计金额", "-500", "flagged")
     ]
 
 
@@ -188,11 +195,11 @@ def test_reinterpreted_values_are_listed_as_coerced(duckdb_con, tmp_path):
 
     coerced = prepared.issues[prepared.issues["status"] == "coerced"]
     assert list(zip(coerced["value"], coerced["detail"])) == [
-        ("￥1,100万", "11000000.0"),
-        ("2.5亿", "250000000.0"),
-        ("(500)", "-500.0"),
+        ("￥1,100万", "11,000,000"),
+        ("2.5亿", "250,000,000"),
+        ("(500)", "-500"),
         ("45356", "2024-03-05"),
-        ("１２３", "123.0"),
+        ("１２３", "123"),
         ("12%", "0.12"),
     ]
 
@@ -765,3 +772,111 @@ def test_issues_workbook_holds_the_report_sheet(duckdb_con, tmp_path):
     assert sheet.title == "数据问题"
     assert rows[0] == ("行号", "列", "值", "处理", "原因")
     assert [row[0] for row in rows[1:]] == [9, 11, 12, 13]
+
+
+# --- values out of place: future dates, undecided day/month, impossible values ----
+
+
+def _text_csv(tmp_path, text, name="clients.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _reasons(prepared, key):
+    frame = prepared.issues[prepared.issues["reason_key"] == key]
+    return list(
+        zip(frame["row"], frame["column"], frame["value"], frame["status"], frame["detail"])
+    )
+
+
+def test_future_date_is_flagged_and_does_not_move_as_of(duckdb_con, tmp_path):
+    path = _text_csv(
+        tmp_path,
+        "客户编号,最近购买日期,购买次数\n"
+        "001,2026-01-10,2\n002,2030-01-01,3\n003,2026-02-01,1\n",
+    )
+    prepared = _load(duckdb_con, path, today=dt.date(2026, 3, 1))
+
+    assert prepared.as_of == dt.date(2026, 2, 1)
+    assert _reasons(prepared, "ingest.reason.future_date") == [
+        (3, "最近购买日期", "2030-01-01", "flagged", "2026-03-01")
+    ]
+    # Kept, and its recency is 0, not a negative number beating every client.
+    assert _column(duckdb_con, "client_id") == ["001", "002", "003"]
+    assert _column(duckdb_con, "recency_days") == [22, 0, 0]
+    reason = describe_issues(prepared.issues, "zh")["原因"].tolist()
+    assert any("晚于今天" in text and "按 0 计" in text for text in reason)
+
+
+def test_future_transaction_dates_do_not_move_as_of(duckdb_con, tmp_path):
+    path = _text_csv(
+        tmp_path,
+        "客户编号,交易日期,金额\n"
+        "001,2026-01-10,100\n001,2026-01-20,50\n002,2031-05-05,70\n002,2026-01-05,10\n",
+    )
+    prepared = _load(duckdb_con, path, shape="transactions", today=dt.date(2026, 3, 1))
+
+    assert prepared.kind == "transactions"
+    assert prepared.as_of == dt.date(2026, 1, 20)
+    assert [row[0] for row in _reasons(prepared, "ingest.reason.future_date")] == [4]
+
+
+def test_undecided_day_month_column_is_flagged_once(duckdb_con, tmp_path):
+    path = _text_csv(
+        tmp_path,
+        "客户编号,最近购买日期\n001,03/04/2025\n002,07/07/2025\n003,05/06/2025\n",
+    )
+    prepared = _load(duckdb_con, path)
+
+    assert _column(duckdb_con, "last_purchase_date")[0] == dt.date(2025, 4, 3)
+    assert _reasons(prepared, "ingest.reason.day_first_guess") == [
+        (2, "最近购买日期", "03/04/2025", "flagged", "2")
+    ]
+    reason = describe_issues(prepared.issues, "en")["Reason"].tolist()
+    assert any("day/month/year" in text and "2025-03-04" in text for text in reason)
+
+
+def test_decided_day_month_column_is_not_flagged(duckdb_con, tmp_path):
+    path = _text_csv(tmp_path, "客户编号,最近购买日期\n001,03/04/2025\n002,13/06/2025\n")
+    prepared = _load(duckdb_con, path)
+
+    assert _reasons(prepared, "ingest.reason.day_first_guess") == []
+    assert _column(duckdb_con, "last_purchase_date")[0] == dt.date(2025, 4, 3)
+
+
+def test_coerced_amount_shows_the_columns_unit(duckdb_con, tmp_path):
+    path = _text_csv(tmp_path, "客户编号,累计金额（万元）\n001,120万\n002,3\n")
+    prepared = _load(duckdb_con, path)
+
+    assert _column(duckdb_con, "amount") == [1_200_000.0, 30_000.0]
+    coerced = prepared.issues[prepared.issues["status"] == "coerced"]
+    assert coerced["detail"].tolist() == ["120 万元 (1,200,000 元)"]
+    reason = describe_issues(prepared.issues, "zh")["原因"].tolist()
+    assert reason == ["第 2 行「累计金额（万元）」的「120万」按 120 万元 (1,200,000 元) 读取。"]
+
+
+def test_impossible_values_are_flagged_and_still_loaded(duckdb_con, tmp_path):
+    path = _text_csv(
+        tmp_path,
+        "客户编号,购买次数,逾期次数,负债率,满意度,资产（万元）\n"
+        "001,-3,0,0.4,4,10\n"
+        "002,2,-1,5,9,20\n"
+        "003,1,0,50%,12,-2\n"
+        "004,1,0,,,\n",
+    )
+    prepared = _load(duckdb_con, path)
+
+    flagged = _reasons(prepared, "ingest.reason.out_of_range")
+    assert [row[:4] for row in flagged] == [
+        (2, "购买次数", "-3", "flagged"),
+        (3, "逾期次数", "-1", "flagged"),
+        (3, "负债率", "5", "flagged"),
+        (4, "满意度", "12", "flagged"),
+        (4, "资产（万元）", "-2", "flagged"),
+    ]
+    assert [row[4] for row in flagged] == ["≥ 0", "≥ 0", "0–1", "0–10", "≥ 0"]
+    # Satisfaction 9 may be right on a 1-10 scale: not flagged.
+    assert _column(duckdb_con, "purchase_count") == [-3.0, 2.0, 1.0, 1.0]
+    assert _column(duckdb_con, "debt_ratio") == [0.4, 5.0, 0.5, None]
+    assert _column(duckdb_con, "assets") == [100_000.0, 200_000.0, -20_000.0, None]

@@ -55,6 +55,28 @@ ROLLUP_FIELDS = ("last_purchase_date", "purchase_count", "amount")
 COERCED_LIMIT = 1_000
 # A table whose ids repeat this much is read as one row per purchase.
 TRANSACTION_DISTINCT_SHARE = 0.8
+# Values that load but cannot be right, flagged for checking (still scored):
+# field → (lowest, highest) allowed, None for no bound. Satisfaction scales
+# differ (1-5, 1-10), so only what no scale allows is flagged.
+VALID_RANGES: dict[str, tuple[float | None, float | None]] = {
+    **{
+        key: (0.0, None)
+        for key in (
+            "purchase_count",
+            "overdue_count",
+            "interactions",
+            "referrals",
+            "decision_cycle_days",
+            "amount",
+            "assets",
+            "income",
+            "debt",
+        )
+    },
+    "debt_ratio": (0.0, 1.0),
+    "satisfaction": (0.0, 10.0),
+}
+_UNIT_WORDS = {1e3: "千元", 1e4: "万元", 1e8: "亿元"}
 _LATEST_WORDS = re.compile(r"最近|最后|最新|末次|last|latest|recent", re.IGNORECASE)
 
 PLACEHOLDERS = (
@@ -215,6 +237,7 @@ def load_clients(
     duplicates: Duplicates = "latest",
     shape: Shape = "auto",
     progress: Callable[[str, int, int], None] | None = None,
+    today: dt.date | None = None,
 ) -> PreparedData:
     """Create the DuckDB tables ``source`` and ``clients`` from read tables.
 
@@ -234,6 +257,8 @@ def load_clients(
             lot and it has a date or amount; ``clients``/``transactions``
             decide explicitly.
         progress: called with ("load", rows done, rows in file) once loaded.
+        today: dates after it are flagged and do not set the default
+            ``as_of``; default the machine's date.
 
     Returns:
         The row accounting, the issues and the as-of date used.
@@ -262,20 +287,23 @@ def load_clients(
         # user's current data with an empty table.
         raise InputFileError("error.file.no_data", file=raw.source_name)
 
+    today = today or dt.date.today()
     _check_ids(raw, mapping)
-    staged = _stage(con, raw, mapping, "clients")
+    staged = _stage(con, raw, mapping, "clients", today)
     is_transactions = shape == "transactions" or (
         shape == "auto" and transactions is None and _looks_like_transactions(staged)
     )
 
     if is_transactions:
-        prepared = _load_transactions(con, staged, as_of)
+        prepared = _load_transactions(con, staged, as_of, today)
     else:
         rollup = None
         if transactions is not None and transaction_mapping is not None:
             _check_ids(transactions, transaction_mapping)
-            rollup = _stage(con, transactions, transaction_mapping, "transactions")
-        prepared = _load_client_table(con, staged, rollup, as_of, duplicates)
+            rollup = _stage(
+                con, transactions, transaction_mapping, "transactions", today
+            )
+        prepared = _load_client_table(con, staged, rollup, as_of, duplicates, today)
 
     _drop_staging(con)
     if progress:
@@ -412,7 +440,11 @@ def _check_ids(raw: RawTable, mapping: Mapping) -> None:
 
 
 def _stage(
-    con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping, name: str
+    con: duckdb.DuckDBPyConnection,
+    raw: RawTable,
+    mapping: Mapping,
+    name: str,
+    today: dt.date | None = None,
 ) -> _Staged:
     """Copy ``raw`` to DuckDB and stage its mapped fields as a typed view.
 
@@ -421,7 +453,10 @@ def _stage(
     rest plainly as it is queried; texts and the few numbers and dates that
     need the macros are parsed once, into ``_tiering_<name>_parsed``, and
     joined in. Nothing but ``source`` is written at full size here.
+    Dates after ``today`` (default the machine's date) do not count for the
+    latest date.
     """
+    today = today or dt.date.today()
     # The client file's text is `source` itself (no second copy of a large
     # table); a transaction file's text is staged beside it.
     text_table = "source" if name == "clients" else f"_tiering_{name}_text"
@@ -430,17 +465,24 @@ def _stage(
 
     untidy = _untidy_fields(con, text_table, mapping)
     parsed_keys = [key for key in untidy if FIELD_BY_KEY[key].kind in _TYPED]
+    undecided = {}
     if parsed_keys:
-        _parse_values(con, text_table, mapping, parsed_keys, name)
+        undecided = _parse_values(con, text_table, mapping, parsed_keys, name)
     select, units = _staging_select(mapping, text_table, untidy, name)
     for variable, unit in units.items():
         con.execute(f"SET VARIABLE {variable} = ?", [unit])
     con.execute(f"CREATE OR REPLACE TEMP VIEW {staged_view} AS {select}")
-    missing, ids, distinct_ids, latest_date = _count_ids(con, staged_view, mapping)
+    checks = _range_checks(mapping)
+    missing, ids, distinct_ids, latest_date, out_of_place = _count_ids(
+        con, staged_view, mapping, today, checks
+    )
 
     issues = [_skipped_issues(raw, name), _formula_issues(raw, name)]
     if parsed_keys:
         issues += _value_issues(con, mapping, parsed_keys, name)
+    issues.append(_undecided_date_issues(mapping, undecided, name))
+    if out_of_place:
+        issues.append(_range_issues(con, staged_view, mapping, name, today, checks))
     issues += _imprecise_id_issues(raw, mapping, name)
     rejected = _missing_id_issues(con, staged_view, mapping, name, missing)
     issues.append(rejected)
@@ -459,18 +501,33 @@ def _stage(
 
 
 def _count_ids(
-    con: duckdb.DuckDBPyConnection, view: str, mapping: Mapping
-) -> tuple[int, int, int, dt.date | None]:
-    """Rows without an id, ids, distinct ids and the latest purchase date of
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    mapping: Mapping,
+    today: dt.date,
+    checks: dict[str, str],
+) -> tuple[int, int, int, dt.date | None, int]:
+    """Rows without an id, ids, distinct ids, the latest purchase date not
+    after ``today`` and the rows with a value out of place (``checks``), of
     the rows with an id, in one pass."""
     latest = (
-        "max(last_purchase_date) FILTER (WHERE client_id IS NOT NULL)"
+        "max(last_purchase_date) FILTER "
+        "(WHERE client_id IS NOT NULL AND last_purchase_date <= $today)"
         if "last_purchase_date" in mapping.columns
         else "NULL"
     )
-    return con.execute(
+    out_of_place = (
+        f"count(*) FILTER (WHERE client_id IS NOT NULL "
+        f"AND ({' OR '.join(checks.values())}))"
+        if checks
+        else "0"
+    )
+    sql = (
         f"SELECT count(*) - count(client_id), count(client_id), "
-        f"count(DISTINCT client_id), {latest} FROM {view}"
+        f"count(DISTINCT client_id), {latest}, {out_of_place} FROM {view}"
+    )
+    return con.execute(
+        sql, {"today": today} if "$today" in sql else None
     ).fetchall()[0]
 
 
@@ -513,27 +570,37 @@ def _one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute("SET threads = ?", [threads])
 
 
-def _day_first(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+def _day_first(
+    con: duckdb.DuckDBPyConnection, table: str, column: str
+) -> tuple[bool, tuple[int, str, int] | None]:
     """Decide for a whole column whether 05-03-2024 means 5 March.
 
     Day-first when some value's first part cannot be a month; month-first
     when some value's second part cannot be; day-first when nothing decides
-    (the usual reading outside the US).
+    (the usual reading outside the US). Returns the decision and, when
+    nothing decided it and some value reads two ways (03/04/2025), the first
+    such value's row and text and how many there are, for the report.
     """
     row = con.execute(
         f"""
         WITH parts AS (
             SELECT regexp_extract(trim({quote_identifier(column)}), {_sql_text(_DMY_HEAD)},
-                                  ['a', 'b']) AS p
+                                  ['a', 'b']) AS p,
+                   _row, {quote_identifier(column)} AS text
             FROM {table}
             WHERE regexp_matches(trim({quote_identifier(column)}), {_sql_text(_DMY_HEAD)})
         )
         SELECT count(*) FILTER (WHERE try_cast(p.a AS INTEGER) > 12),
-               count(*) FILTER (WHERE try_cast(p.b AS INTEGER) > 12)
+               count(*) FILTER (WHERE try_cast(p.b AS INTEGER) > 12),
+               count(*) FILTER (WHERE p.a::INTEGER <> p.b::INTEGER),
+               arg_min([CAST(_row AS VARCHAR), text], _row)
+                   FILTER (WHERE p.a::INTEGER <> p.b::INTEGER)
         FROM parts
         """
     ).fetchall()[0]
-    return not (row[0] == 0 and row[1] > 0)
+    if row[0] or row[1] or not row[2]:
+        return not (row[0] == 0 and row[1] > 0), None
+    return True, (int(row[3][0]), row[3][1], row[2])
 
 
 def _cast_value(kind: str, source: str) -> str:
@@ -590,12 +657,13 @@ def _parse_values(
     mapping: Mapping,
     keys: list[str],
     name: str,
-) -> None:
+) -> dict[str, tuple[int, str, int]]:
     """Parse with the macros the number and date texts of ``keys`` that need it.
 
     Creates ``_tiering_<name>_parsed``: ``_row`` of every row with such a
     text and, per field of ``keys``, the text (NULL where the cast reads the
-    value) and the parsed value.
+    value) and the parsed value. Returns the date fields read day-first
+    because nothing in the column decided (see ``_day_first``).
     """
     odd = f"_tiering_{name}_odd"
     checks = {
@@ -614,10 +682,11 @@ def _parse_values(
         f"FROM {table} WHERE {' OR '.join(checks.values())}"
     )
     _install_macros(con)
-    select, params = _parsing_select(con, odd, keys, mapping)
+    select, params, undecided = _parsing_select(con, odd, keys, mapping)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_parsed_table(name)} AS {select}", params
     )
+    return undecided
 
 
 def _parsed_table(name: str) -> str:
@@ -626,9 +695,11 @@ def _parsed_table(name: str) -> str:
 
 def _parsing_select(
     con: duckdb.DuckDBPyConnection, table: str, keys: list[str], mapping: Mapping
-) -> tuple[str, list[object]]:
-    """SQL parsing the texts of ``keys`` in ``table`` with the macros."""
+) -> tuple[str, list[object], dict[str, tuple[int, str, int]]]:
+    """SQL parsing the texts of ``keys`` in ``table`` with the macros, and the
+    date fields whose day/month order nothing decided."""
     params: list[object] = []
+    undecided: dict[str, tuple[int, str, int]] = {}
     parts = ["_row"]
     for key in keys:
         text = quote_identifier(key + "__text")
@@ -644,9 +715,12 @@ def _parsing_select(
             # Text that could be read as 05-03-2024 never passes the cast, so
             # these rows decide the column's reading as the whole column would.
             expr = f"tiering_date({text}, ?)"
-            params.append(_day_first(con, table, key + "__text"))
+            day_first, example = _day_first(con, table, key + "__text")
+            params.append(day_first)
+            if example:
+                undecided[key] = example
         parts += [text, f"{expr} AS {quote_identifier(key)}"]
-    return f"SELECT {', '.join(parts)} FROM {table}", params
+    return f"SELECT {', '.join(parts)} FROM {table}", params, undecided
 
 
 def _staging_select(
@@ -744,14 +818,18 @@ def _value_issues(
             "[万亿%()（）０-９]" if kind == "number" else "^[0-9０-９]{5}([.][0-9]+)?$"
         )
         coerced = con.execute(
-            f"""SELECT _row, ?, {text}, ?, CAST({value} AS VARCHAR),
-                       count(*) OVER () AS total
+            f"""SELECT _row, ?, {text}, ?, {value}, count(*) OVER () AS total
                 FROM {table}
                 WHERE {value} IS NOT NULL AND regexp_matches(trim({text}), ?)
                 QUALIFY row_number() OVER (ORDER BY _row) <= ?
                 ORDER BY _row""",
             [column, f"ingest.reason.coerced_{kind}", pattern, COERCED_LIMIT + 1],
         ).fetchall()
+        unit = mapping.unit(key)
+        coerced = [
+            (*row[:4], _in_unit(row[4], unit) if kind == "number" else str(row[4]), *row[5:])
+            for row in coerced
+        ]
         frames.append(_issue_frame(_capped(coerced, column), "coerced", file))
     return frames
 
@@ -768,6 +846,96 @@ def _capped(rows: list[tuple], column: str) -> list[tuple]:
     first_unlisted = rows[COERCED_LIMIT][0]
     more = (first_unlisted, column, None, "ingest.reason.coerced_more", str(rest))
     return [row[:5] for row in rows[:COERCED_LIMIT]] + [more]
+
+
+def _number_text(value: float) -> str:
+    """1200000.0 as 1,200,000 and 0.125 as 0.125: no ``.0`` or float noise."""
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.6f}".rstrip("0").rstrip(".")
+
+
+def _in_unit(value: float, unit: float) -> str:
+    """A number in natural units as the column's unit shows it.
+
+    120万 in a 万元 column reads ``120 万元 (1,200,000 元)``; without a
+    column unit, the number alone.
+    """
+    if unit == 1:
+        return _number_text(value)
+    word = _UNIT_WORDS.get(unit)
+    shown = _number_text(value / unit)
+    if word is None:
+        return f"{shown} × {_number_text(unit)} = {_number_text(value)}"
+    return f"{shown} {word} ({_number_text(value)} 元)"
+
+
+def _undecided_date_issues(
+    mapping: Mapping, undecided: dict[str, tuple[int, str, int]], file: str
+) -> pd.DataFrame:
+    """One line per date column read day/month/year because nothing decided:
+    the first value that reads two ways, and how many do."""
+    rows = [
+        (row, mapping.columns[key], text, "ingest.reason.day_first_guess", str(count))
+        for key, (row, text, count) in undecided.items()
+    ]
+    return _issue_frame(rows, "flagged", file)
+
+
+def _range_checks(mapping: Mapping) -> dict[str, str]:
+    """SQL per mapped field, true where its value is out of place: a date
+    after ``$today``, a number outside ``VALID_RANGES``."""
+    checks: dict[str, str] = {}
+    for key in mapping.columns:
+        name = quote_identifier(key)
+        if FIELD_BY_KEY[key].kind == "date":
+            checks[key] = f"{name} > $today"
+        elif key in VALID_RANGES:
+            low, high = VALID_RANGES[key]
+            bounds = [f"{name} < {low!r}"] + ([f"{name} > {high!r}"] if high is not None else [])
+            checks[key] = f"({' OR '.join(bounds)})"
+    return checks
+
+
+def _range_issues(
+    con: duckdb.DuckDBPyConnection,
+    view: str,
+    mapping: Mapping,
+    file: str,
+    today: dt.date,
+    checks: dict[str, str],
+) -> pd.DataFrame:
+    """Dates after ``today`` and numbers outside ``VALID_RANGES``.
+
+    Run only when the counting pass (``_count_ids``) found such values: the
+    rows with an id are read once more, and the few with a value out of
+    place are unnested into one line per value. Values stay as loaded.
+    """
+    values = ", ".join(
+        f"{{'key': {_sql_text(key)}, 'bad': coalesce({check}, false), "
+        f"'value': CAST({quote_identifier(key)} AS VARCHAR)}}"
+        for key, check in checks.items()
+    )
+    found = con.execute(
+        f"""SELECT _row, v.key, v.value FROM (
+                SELECT _row, unnest([{values}]) AS v FROM {view}
+                WHERE client_id IS NOT NULL AND ({" OR ".join(checks.values())})
+            ) WHERE v.bad ORDER BY _row""",
+        {"today": today} if any("$today" in c for c in checks.values()) else None,
+    ).fetchall()
+    rows = []
+    for row, key, value in found:
+        column = mapping.columns[key]
+        if FIELD_BY_KEY[key].kind == "date":
+            rows.append((row, column, value, "ingest.reason.future_date", str(today)))
+            continue
+        low, high = VALID_RANGES[key]
+        allowed = f"≥ {_number_text(low)}" if high is None else (
+            f"{_number_text(low)}–{_number_text(high)}"
+        )
+        shown = _number_text(float(value) / mapping.unit(key))
+        rows.append((row, column, shown, "ingest.reason.out_of_range", allowed))
+    return _issue_frame(rows, "flagged", file)
 
 
 def _imprecise_id_issues(
@@ -843,6 +1011,7 @@ def _load_client_table(
     rollup: _Staged | None,
     as_of: dt.date | None,
     duplicates: Duplicates,
+    today: dt.date,
 ) -> PreparedData:
     """Write ``source`` and ``clients`` for a client table (and its rollup)."""
     excluded = _drop_duplicates(con, staged, duplicates)
@@ -857,7 +1026,7 @@ def _load_client_table(
     if rollup is None and not excluded_any:
         # Every row with an id is kept as staged: its latest date is known.
         as_of = as_of or staged.latest_date
-    as_of = as_of or _latest_date(con, fields) or dt.date.today()
+    as_of = as_of or _latest_date(con, fields, today) or today
 
     in_row_order = staged.in_row_order and not excluded_any and rollup is None
     _write_clients(con, "_tiering_clients_kept", fields, as_of, in_row_order)
@@ -985,11 +1154,16 @@ def _join_rollup(con: duckdb.DuckDBPyConnection, fields: list[str]) -> list[str]
     ]
 
 
-def _latest_date(con: duckdb.DuckDBPyConnection, fields: list[str]) -> dt.date | None:
+def _latest_date(
+    con: duckdb.DuckDBPyConnection, fields: list[str], today: dt.date
+) -> dt.date | None:
+    """The latest purchase date of the kept clients that is not after ``today``."""
     if "last_purchase_date" not in fields:
         return None
     return con.execute(
-        "SELECT max(last_purchase_date) FROM _tiering_clients_kept"
+        "SELECT max(last_purchase_date) FROM _tiering_clients_kept "
+        "WHERE last_purchase_date <= ?",
+        [today],
     ).fetchall()[0][0]
 
 
@@ -1004,21 +1178,25 @@ def _write_clients(
 
     ``in_row_order``: ``table`` only filters ``source``, already in ``_row``
     order, which DuckDB keeps unless told it need not; no sort then.
+    A date after ``as_of`` (flagged as in the future) counts 0 days, not
+    a negative number that would beat every recent client.
     """
     selects = ["CAST(_row AS INTEGER) AS _row", "client_id"]
     selects += [quote_identifier(key) for key in fields]
-    params: list[object] = []
+    params = {}
     for derived, date_key in DERIVED_RECENCY.items():
         if date_key in fields:
             selects.append(
-                f"CAST(date_diff('day', {quote_identifier(date_key)}, ?) "
+                f"CAST(CASE WHEN {quote_identifier(date_key)} > $as_of THEN 0 "
+                f"ELSE date_diff('day', {quote_identifier(date_key)}, $as_of) END "
                 f"AS INTEGER) AS {quote_identifier(derived)}"
             )
-            params.append(as_of)
     keeps_order = con.execute(
         "SELECT current_setting('preserve_insertion_order')"
     ).fetchall()[0][0]
     order = "" if in_row_order and keeps_order else " ORDER BY _row"
+    if "$as_of" in " ".join(selects):
+        params["as_of"] = as_of
     with _one_thread(con):
         con.execute(
             f"CREATE OR REPLACE TABLE clients AS SELECT {', '.join(selects)} "
@@ -1066,7 +1244,10 @@ def _roll_up(con: duckdb.DuckDBPyConnection, staged: _Staged) -> None:
 
 
 def _load_transactions(
-    con: duckdb.DuckDBPyConnection, staged: _Staged, as_of: dt.date | None
+    con: duckdb.DuckDBPyConnection,
+    staged: _Staged,
+    as_of: dt.date | None,
+    today: dt.date,
 ) -> PreparedData:
     """Write ``source`` and ``clients`` from a transaction table alone."""
     _roll_up(con, staged)
@@ -1094,7 +1275,7 @@ def _load_transactions(
         "SELECT * FROM _tiering_rollup_numbered"
     )
     _write_rollup_source(con, staged.mapping, fields)
-    as_of = as_of or _latest_date(con, fields) or dt.date.today()
+    as_of = as_of or _latest_date(con, fields, today) or today
     _write_clients(con, "_tiering_clients_kept", fields, as_of)
 
     clients = con.execute("SELECT count(*) FROM clients").fetchall()[0][0]

@@ -158,6 +158,30 @@ MESSAGES = {
         "en": "Row {row}, column '{column}': '{value}' is an Excel date number, "
         "read as {detail}.",
     },
+    "ingest.reason.future_date": {
+        "zh": "第 {row} 行「{column}」的日期 {value} 晚于今天（{detail}），"
+        "不用来确定统计基准日；该客户的距今天数不会为负，按 0 计。请核对后重新上传。",
+        "en": "Row {row}, column '{column}': the date {value} is after today "
+        "({detail}). It does not set the as-of date, and the client's days since "
+        "it count as 0, never negative. Check it and upload again.",
+    },
+    "ingest.reason.day_first_guess": {
+        "zh": "「{column}」列有 {detail} 个日期（如第 {row} 行的「{value}」）既可读作"
+        "日/月/年也可读作月/日/年，列中没有能判断的值，已按日/月/年读取"
+        "（03/04/2025 即 2025年4月3日）。如果是月/日/年，请把这一列改成 2025-03-04 "
+        "这样的格式，或加入日或月大于 12 的日期后重新上传。",
+        "en": "Column '{column}': {detail} dates (such as '{value}' on row {row}) "
+        "read both as day/month/year and as month/day/year, and no value in the "
+        "column decides, so they were read as day/month/year (03/04/2025 is "
+        "3 April 2025). If they are month/day/year, write the column like "
+        "2025-03-04 and upload again.",
+    },
+    "ingest.reason.out_of_range": {
+        "zh": "第 {row} 行「{column}」的值 {value} 不在合理范围（{detail}）内，"
+        "仍照常载入并参与评分。请核对后重新上传。",
+        "en": "Row {row}, column '{column}': {value} is outside the sensible range "
+        "({detail}). It is loaded and scored as it is; check it and upload again.",
+    },
     "ingest.reason.id_precision_lost": {
         "zh": "第 {row} 行「{column}」在 Excel 中存成了数字，超过 15 位的尾数已丢失。"
         "请把该列设为文本格式、重新录入后上传。",
