@@ -1168,10 +1168,9 @@ def composite_index(
     Returns:
         A ``CompositeIndex``; rebuild it when the composite or the gates change.
     """
-    if composed:
-        composites, params = f"SELECT _row, composite FROM {COMPOSITE_SCORES}", {}
-    else:
-        composites, params = _composite_sql(con, standard)
+    if not composed:
+        return _index_from_arrays(con, standard)
+    composites, params = f"SELECT _row, composite FROM {COMPOSITE_SCORES}", {}
     columns = table_columns(con, CLIENTS)
     values = _gate_values(con, standard, columns)
     bits = [
@@ -1209,6 +1208,55 @@ def composite_index(
     )
     at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
     return CompositeIndex(standard.gates, composites, at_or_above, masks)
+
+
+def _index_from_arrays(
+    con: duckdb.DuckDBPyConnection, standard: Standard
+) -> CompositeIndex:
+    """Build the index for unsaved weights from two parallel scans.
+
+    The composites (from ``metric_scores``) and the gate masks (from
+    ``clients``) are read separately, each scan on every core, and paired
+    in numpy by position; a positional join in SQL runs on one core.
+    """
+    composites_sql, params = _composite_sql(con, standard)
+    scores = con.execute(
+        f"SELECT _row, composite FROM ({composites_sql})", params
+    ).fetchnumpy()
+    columns = table_columns(con, CLIENTS)
+    gate_params: dict[str, Any] = {}
+    values = _gate_values(con, standard, columns)
+    bits = [
+        f"CASE WHEN coalesce("
+        f"{_gate_condition(g, i, columns[g.field], gate_params, values.get(i))}, "
+        f"false) THEN {1 << i} ELSE 0 END"
+        for i, g in enumerate(standard.gates)
+        if g.field in columns
+    ]
+    gates = con.execute(
+        f"SELECT _row, {' + '.join(bits) or '0'} AS gate_mask FROM {CLIENTS}",
+        gate_params,
+    ).fetchnumpy()
+    if not np.array_equal(np.asarray(scores["_row"]), np.asarray(gates["_row"])):
+        raise RuntimeError("scores out of step with clients")
+
+    composite = np.ma.asarray(scores["composite"])
+    scored = ~np.ma.getmaskarray(composite)
+    # Composites are rounded to cents by the SQL, so cents are exact keys.
+    cents = np.rint(np.asarray(composite.filled(0))[scored] * 100).astype(np.int64)
+    gate_mask = np.asarray(gates["gate_mask"]).astype(np.int64)[scored]
+    masks, mask_slot = np.unique(gate_mask, return_inverse=True)
+    per_key = np.bincount(
+        mask_slot * 10_001 + cents, minlength=max(len(masks), 1) * 10_001
+    ).reshape(max(len(masks), 1), 10_001)
+    present = per_key.any(axis=0)
+    counts = np.zeros((len(masks), int(present.sum()) + 1), dtype=np.int64)
+    counts[:, :-1] = per_key[: len(masks), present]
+    at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
+    values_present = np.flatnonzero(present) / 100
+    return CompositeIndex(
+        standard.gates, values_present, at_or_above, tuple(int(m) for m in masks)
+    )
 
 
 def count_tiers_indexed(index: CompositeIndex, standard: Standard) -> pd.DataFrame:
