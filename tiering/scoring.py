@@ -1168,75 +1168,15 @@ def composite_index(
     Returns:
         A ``CompositeIndex``; rebuild it when the composite or the gates change.
     """
-    if not composed:
-        return _index_from_arrays(con, standard)
-    composites, params = f"SELECT _row, composite FROM {COMPOSITE_SCORES}", {}
-    columns = table_columns(con, CLIENTS)
-    values = _gate_values(con, standard, columns)
-    bits = [
-        f"CASE WHEN coalesce("
-        f"{_gate_condition(g, i, columns[g.field], params, values.get(i))}, "
-        f"false) THEN {1 << i} ELSE 0 END"
-        for i, g in enumerate(standard.gates)
-        if g.field in columns
-    ]
-    fields = sorted({g.field for g in standard.gates if g.field in columns} - {"_row"})
-    gate_fields = "".join(f", {quote_identifier(f)}" for f in fields)
-    rows = con.execute(
-        f"""
-        SELECT {" + ".join(bits) or "0"} AS gate_mask,
-               CASE WHEN s._row = g._row THEN s.composite
-                    ELSE error('scores out of step with clients') END AS composite,
-               count(*) AS clients
-        FROM ({composites}) AS s
-             POSITIONAL JOIN (SELECT _row{gate_fields} FROM {CLIENTS}) AS g
-        WHERE s.composite IS NOT NULL
-        GROUP BY ALL
-        """,
-        params,
-    ).fetchnumpy()
-    composites = np.unique(rows["composite"])
-    masks = tuple(int(m) for m in np.unique(rows["gate_mask"]))
-    counts = np.zeros((len(masks), len(composites) + 1), dtype=np.int64)
-    np.add.at(
-        counts,
-        (
-            np.searchsorted(masks, rows["gate_mask"]),
-            np.searchsorted(composites, rows["composite"]),
-        ),
-        rows["clients"].astype(np.int64),
-    )
-    at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
-    return CompositeIndex(standard.gates, composites, at_or_above, masks)
-
-
-def _index_from_arrays(
-    con: duckdb.DuckDBPyConnection, standard: Standard
-) -> CompositeIndex:
-    """Build the index for unsaved weights from two parallel scans.
-
-    The composites (from ``metric_scores``) and the gate masks (from
-    ``clients``) are read separately, each scan on every core, and paired
-    in numpy by position; a positional join in SQL runs on one core.
-    """
-    composites_sql, params = _composite_sql(con, standard)
-    scores = con.execute(
-        f"SELECT _row, composite FROM ({composites_sql})", params
-    ).fetchnumpy()
-    columns = table_columns(con, CLIENTS)
-    gate_params: dict[str, Any] = {}
-    values = _gate_values(con, standard, columns)
-    bits = [
-        f"CASE WHEN coalesce("
-        f"{_gate_condition(g, i, columns[g.field], gate_params, values.get(i))}, "
-        f"false) THEN {1 << i} ELSE 0 END"
-        for i, g in enumerate(standard.gates)
-        if g.field in columns
-    ]
-    gates = con.execute(
-        f"SELECT _row, {' + '.join(bits) or '0'} AS gate_mask FROM {CLIENTS}",
-        gate_params,
-    ).fetchnumpy()
+    if composed:
+        sql, params = f"SELECT _row, composite FROM {COMPOSITE_SCORES}", {}
+    else:
+        composed_sql, params = _composite_sql(con, standard)
+        sql = f"SELECT _row, composite FROM ({composed_sql})"
+    # Two scans, each on every core, paired in numpy by position: a
+    # positional join in SQL would run on one core.
+    scores = con.execute(sql, params).fetchnumpy()
+    gates = _gate_masks(con, standard)
     if not np.array_equal(np.asarray(scores["_row"]), np.asarray(gates["_row"])):
         raise RuntimeError("scores out of step with clients")
 
@@ -1246,17 +1186,37 @@ def _index_from_arrays(
     cents = np.rint(np.asarray(composite.filled(0))[scored] * 100).astype(np.int64)
     gate_mask = np.asarray(gates["gate_mask"]).astype(np.int64)[scored]
     masks, mask_slot = np.unique(gate_mask, return_inverse=True)
-    per_key = np.bincount(
-        mask_slot * 10_001 + cents, minlength=max(len(masks), 1) * 10_001
-    ).reshape(max(len(masks), 1), 10_001)
+    rows = max(len(masks), 1)
+    per_key = np.bincount(mask_slot * 10_001 + cents, minlength=rows * 10_001)
+    per_key = per_key.reshape(rows, 10_001)[: len(masks)]
     present = per_key.any(axis=0)
     counts = np.zeros((len(masks), int(present.sum()) + 1), dtype=np.int64)
-    counts[:, :-1] = per_key[: len(masks), present]
+    counts[:, :-1] = per_key[:, present]
     at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
-    values_present = np.flatnonzero(present) / 100
     return CompositeIndex(
-        standard.gates, values_present, at_or_above, tuple(int(m) for m in masks)
+        standard.gates,
+        np.flatnonzero(present) / 100,
+        at_or_above,
+        tuple(int(m) for m in masks),
     )
+
+
+def _gate_masks(con: duckdb.DuckDBPyConnection, standard: Standard) -> dict:
+    """Each client's ``_row`` and the bit mask of the gates that apply to it."""
+    columns = table_columns(con, CLIENTS)
+    params: dict[str, Any] = {}
+    values = _gate_values(con, standard, columns)
+    bits = [
+        f"CASE WHEN coalesce("
+        f"{_gate_condition(g, i, columns[g.field], params, values.get(i))}, "
+        f"false) THEN {1 << i} ELSE 0 END"
+        for i, g in enumerate(standard.gates)
+        if g.field in columns
+    ]
+    return con.execute(
+        f"SELECT _row, {' + '.join(bits) or '0'} AS gate_mask FROM {CLIENTS}",
+        params,
+    ).fetchnumpy()
 
 
 def count_tiers_indexed(index: CompositeIndex, standard: Standard) -> pd.DataFrame:
