@@ -29,6 +29,8 @@ from tiering.mapping import Mapping, detect_mapping
 from tiering.prepare import Duplicates, PreparedData, load_clients
 from tiering.scoring import (
     CompositeIndex,
+    GateGroups,
+    MetricArrays,
     MetricReport,
     ScoredResult,
     assign_tiers,
@@ -36,6 +38,8 @@ from tiering.scoring import (
     composite_index,
     count_tiers_indexed,
     histogram_indexed,
+    read_gate_groups,
+    read_metric_arrays,
     score_clients,
     score_metrics,
 )
@@ -65,8 +69,11 @@ class Workspace:
     reports: tuple[MetricReport, ...] = ()
     result: ScoredResult | None = None
     signatures: dict[str, str] = field(default_factory=dict)
-    # The composites in memory, for slider moves: kept until the weights,
-    # the metrics or the gates change (see composite_index).
+    # For slider moves, in memory: the metric scores and gate groups, kept
+    # until the metrics or the gates change; the composites counted from
+    # them, kept until the weights change too (see scoring.composite_index).
+    metric_arrays: MetricArrays | None = None
+    gate_groups: GateGroups | None = None
     index: CompositeIndex | None = None
     index_key: str = ""
     # The composite histogram, from the index: kept until the index changes.
@@ -267,7 +274,12 @@ def ensure_metrics() -> None:
     if ws.signatures.get("metrics") != wanted["metrics"]:
         ws.reports = score_metrics(ws.con, ws.standard)
         ws.signatures = {"metrics": wanted["metrics"]}
-        ws.index = None
+        _forget_slider_data(ws)
+
+
+def _forget_slider_data(ws: Workspace) -> None:
+    """Drop what slider moves keep in memory, after the metrics were rescored."""
+    ws.metric_arrays = ws.gate_groups = ws.index = None
 
 
 def ensure_metrics_and_composite() -> None:
@@ -294,7 +306,7 @@ def ensure_scored() -> ScoredResult | None:
         ws.result = score_clients(ws.con, ws.standard, lang())
         ws.reports = ws.result.metric_reports
         ws.signatures = dict(wanted)
-        ws.index = None
+        _forget_slider_data(ws)
         apply_overrides()
         return ws.result
     ensure_metrics_and_composite()
@@ -335,17 +347,20 @@ def tier_counts(standard: Standard) -> Any:
 def composite_index_for(standard: Standard) -> CompositeIndex:
     """The session's composite index, rebuilt when it no longer fits.
 
-    A weight move rebuilds it straight from the metric scores, without
-    storing the composite; ``ensure_scored`` stores it when a page needs
-    the tiers of every client.
+    A weight move rebuilds it in numpy from the metric scores held in
+    memory, without SQL and without storing the composite; ``ensure_scored``
+    stores it when a page needs the tiers of every client.
     """
     ensure_metrics()
     ws = workspace()
     wanted = scoring_signatures(standard)
     key = _signature((wanted["weights"], standard.to_dict()["gates"]))
     if ws.index is None or ws.index_key != key:
-        composed = ws.signatures.get("weights") == wanted["weights"]
-        ws.index = composite_index(ws.con, standard, composed=composed)
+        if ws.metric_arrays is None:
+            ws.metric_arrays = read_metric_arrays(ws.con)
+        if ws.gate_groups is None or ws.gate_groups.gates != standard.gates:
+            ws.gate_groups = read_gate_groups(ws.con, standard)
+        ws.index = composite_index(ws.metric_arrays, ws.gate_groups, standard)
         ws.index_key = key
         ws.histogram = None
     return ws.index

@@ -1,4 +1,6 @@
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -8,10 +10,13 @@ from tiering.errors import ScoringError
 from tiering.scoring import (
     compose_scores,
     composite_histogram,
+    composite_cents,
     composite_index,
     count_tiers,
     count_tiers_indexed,
     histogram_indexed,
+    read_gate_groups,
+    read_metric_arrays,
     score_clients,
     score_metrics,
 )
@@ -43,11 +48,15 @@ def load(con, columns):
         "client_id": [f"{i:04d}" for i in range(1, n + 1)],
     }
     data.update(columns)
-    import pandas as pd
-
     frame = pd.DataFrame(data)
     con.execute("CREATE OR REPLACE TABLE clients AS SELECT * FROM frame")
     return con
+
+
+def slider_index(con, standard):
+    """The composite index the standard page builds for ``standard``."""
+    arrays = read_metric_arrays(con)
+    return composite_index(arrays, read_gate_groups(con, standard), standard)
 
 
 def scores(con, column):
@@ -524,7 +533,7 @@ def test_slider_counts_from_the_index_equal_the_sql_counts(
     standard = make_standard(metrics, tiers=tiers, gates=gates, tier_mode=mode)
     full = score_clients(con, standard).tier_counts
 
-    index = composite_index(con, standard)
+    index = slider_index(con, standard)
 
     assert count_tiers_indexed(index, standard).equals(full)
     assert count_tiers(con, standard).equals(full)
@@ -552,27 +561,95 @@ def test_an_index_from_new_weights_matches_the_stored_composite(con):
     ]
     standard = make_standard(None, dimensions=dims)
     score_clients(con, standard)
+    arrays = read_metric_arrays(con)
+    groups = read_gate_groups(con, standard)
+    composite_index(arrays, groups, standard)
     moved = standard.with_dimension_weights({"value": 80, "rel": 20})
 
-    unstored = composite_index(con, moved, composed=False)
+    unstored = composite_index(arrays, groups, moved)
     compose_scores(con, moved)
-    stored = composite_index(con, moved)
 
-    assert count_tiers_indexed(unstored, moved).equals(
-        count_tiers_indexed(stored, moved)
-    )
+    assert count_tiers_indexed(unstored, moved).equals(count_tiers(con, moved))
     assert histogram_indexed(unstored).equals(composite_histogram(con))
+
+
+SCORE_OR_NONE = st.one_of(st.none(), st.integers(1, 5))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.tuples(*[SCORE_OR_NONE] * 5), min_size=1, max_size=60),
+    metric_weights=st.lists(st.integers(0, 100), min_size=5, max_size=5),
+    dimension_weights=st.lists(st.integers(0, 100), min_size=3, max_size=3),
+)
+def test_composites_in_numpy_match_the_sql_to_the_cent(
+    rows, metric_weights, dimension_weights
+):
+    # Five metrics in three dimensions (2 + 2 + 1); weights of 0 allowed
+    # where the standard allows them.
+    metric_weights[0] = metric_weights[0] or 1
+    metric_weights[2] = metric_weights[2] or 1
+    metric_weights[4] = metric_weights[4] or 1
+    dimension_weights[0] = dimension_weights[0] or 1
+    metric = [
+        quantile(f"k{i}", "amount", weight=metric_weights[i]) for i in range(5)
+    ]
+    dims = [
+        {"key": key, "weight": weight, "metrics": chosen}
+        for key, weight, chosen in zip(
+            "abc", dimension_weights, (metric[:2], metric[2:4], metric[4:])
+        )
+    ]
+    standard = make_standard(None, dimensions=dims)
+    con = duckdb.connect()
+    frame = pd.DataFrame(
+        [(i + 2, *row) for i, row in enumerate(rows)],
+        columns=["_row"] + [f"m_k{i}" for i in range(5)],
+    ).astype("Int64")
+    con.execute("CREATE TABLE metric_scores AS SELECT * FROM frame")
+
+    compose_scores(con, standard)
+    stored = con.execute("SELECT composite FROM composite_scores").fetchall()
+    arrays = read_metric_arrays(con)
+    con.close()
+
+    expected = [-1 if c is None else round(c * 100) for (c,) in stored]
+    assert composite_cents(arrays, standard).tolist() == expected
+
+
+def test_composites_are_rounded_as_duckdb_rounds_half_cents():
+    # Doubles just under, on and over a half cent, and composites such as
+    # 25 * 1/8 = 3.125 that the weighted means land on exactly.
+    values = np.concatenate(
+        [
+            np.arange(0, 10_001) / 100 + 0.005,
+            np.nextafter(np.arange(0, 10_001) / 100 + 0.005, 0),
+            np.nextafter(np.arange(0, 10_001) / 100 + 0.005, 200),
+            25 * (np.arange(1, 4_001) / 40),
+            np.random.default_rng(5).uniform(0, 100, 50_000),
+        ]
+    )
+    con = duckdb.connect()
+    halves = pd.DataFrame({"x": values})
+
+    rounded = con.execute("SELECT round(x, 2) AS r FROM halves").fetchnumpy()["r"]
+    con.close()
+
+    assert np.array_equal(scoring._round_cents(values), np.rint(rounded * 100))
 
 
 def test_the_index_refuses_a_standard_with_other_gates(con):
     load(con, {"amount": [1.0, 2.0], "credit_grade": ["A", "D"]})
     standard = make_standard([quantile("m", "amount")])
     score_clients(con, standard)
-    index = composite_index(con, standard)
+    arrays = read_metric_arrays(con)
+    index = composite_index(arrays, read_gate_groups(con, standard), standard)
     gated = make_standard([quantile("m", "amount")], gates=GATE_CHOICES[:1])
 
     with pytest.raises(ValueError):
         count_tiers_indexed(index, gated)
+    with pytest.raises(ValueError):
+        composite_index(arrays, read_gate_groups(con, standard), gated)
 
 
 def test_scored_rows_keep_the_client_order_and_reasons(con):
@@ -659,7 +736,7 @@ def test_text_matched_by_distinct_values_scores_as_row_by_row(
                 con.execute(f"SELECT * FROM {t}").df()
                 for t in ("scored", "metric_scores", "composite_scores")
             ]
-            index = composite_index(con, standard, composed=False)
+            index = slider_index(con, standard)
             slider = (count_tiers_indexed(index, standard), count_tiers(con, standard))
         finally:
             scoring.DISTINCT_VALUES_LIMIT = saved

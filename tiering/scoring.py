@@ -35,17 +35,19 @@ Text fields hold few distinct values, so category metrics and gates on text
 are worked out once per distinct value and rows are matched to those
 values as stored, instead of trimming and upper-casing every row.
 
-For sliders, ``composite_index`` reads the composites once into memory,
-counted per value and per gate group; ``count_tiers_indexed`` and
-``histogram_indexed`` then answer a cut-off or quota move without SQL, with
-the same counts as ``count_tiers`` and ``composite_histogram``.
+For sliders, the metric scores and the gate groups are read into numpy
+once (``read_metric_arrays``, ``read_gate_groups``). ``composite_index``
+composes the weights there, to the same cent as the SQL, and counts the
+composites per value and gate group; ``count_tiers_indexed`` and
+``histogram_indexed`` then answer a cut-off or quota move with the same
+counts as ``count_tiers`` and ``composite_histogram``. No slider move runs SQL.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
@@ -57,7 +59,7 @@ from tiering.errors import ScoringError
 from tiering.fields import FIELD_BY_KEY
 from tiering.i18n import template
 from tiering.sql import quote_identifier
-from tiering.standard import Gate, Metric, Standard
+from tiering.standard import Dimension, Gate, Metric, Standard
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,9 @@ CLIENTS = "clients"
 METRIC_SCORES = "metric_scores"
 COMPOSITE_SCORES = "composite_scores"
 SCORED = "scored"
+# Composites run from 0 to 100 points: 10,001 whole cents.
+CENTS_RANGE = 10_001
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
 
 
 @dataclass(frozen=True)
@@ -1130,10 +1135,10 @@ def composite_histogram(
 class CompositeIndex:
     """The scored clients' composites, counted per value and per gate group.
 
-    Built once per composite (``composite_index``), it answers a cut-off or
-    quota move without SQL (``count_tiers_indexed``): the gates that apply
-    to a client depend on its fields alone, never on cut-offs, so each gate
-    group's counts at or above any line are a binary search away.
+    Built once per set of weights (``composite_index``), it answers a
+    cut-off or quota move without SQL (``count_tiers_indexed``): the gates
+    that apply to a client depend on its fields alone, never on cut-offs, so
+    each gate group's counts at or above any line are a binary search away.
     """
 
     gates: tuple[Gate, ...]
@@ -1151,58 +1156,70 @@ class CompositeIndex:
         return int(self.at_or_above[:, 0].sum()) if len(self.masks) else 0
 
 
-def composite_index(
-    con: duckdb.DuckDBPyConnection, standard: Standard, composed: bool = True
-) -> CompositeIndex:
-    """Read the composites and the gates of ``standard`` into an index.
+@dataclass(frozen=True)
+class MetricArrays:
+    """Every client's metric scores in memory, for weight sliders.
 
-    Args:
-        con: a connection holding ``clients`` and ``metric_scores`` (and
-            ``composite_scores`` when ``composed``).
-        standard: the standard whose weights (unless ``composed``) and gates
-            apply.
-        composed: read ``composite_scores``; if False, compute the
-            composites from ``metric_scores`` with the standard's weights
-            without storing them, for a weight slider.
-
-    Returns:
-        A ``CompositeIndex``; rebuild it when the composite or the gates change.
+    Read once per scoring of the metrics (``read_metric_arrays``). A weight
+    move then composes in numpy, to the same cent, what ``compose_scores``
+    would store (``composite_cents``), with no SQL.
     """
-    if composed:
-        sql, params = f"SELECT _row, composite FROM {COMPOSITE_SCORES}", {}
-    else:
-        composed_sql, params = _composite_sql(con, standard)
-        sql = f"SELECT _row, composite FROM ({composed_sql})"
-    # Two scans, each on every core, paired in numpy by position: a
-    # positional join in SQL would run on one core.
-    scores = con.execute(sql, params).fetchnumpy()
-    gates = _gate_masks(con, standard)
-    if not np.array_equal(np.asarray(scores["_row"]), np.asarray(gates["_row"])):
-        raise RuntimeError("scores out of step with clients")
 
-    composite = np.ma.asarray(scores["composite"])
-    scored = ~np.ma.getmaskarray(composite)
-    # Composites are rounded to cents by the SQL, so cents are exact keys.
-    cents = np.rint(np.asarray(composite.filled(0))[scored] * 100).astype(np.int64)
-    gate_mask = np.asarray(gates["gate_mask"]).astype(np.int64)[scored]
-    masks, mask_slot = np.unique(gate_mask, return_inverse=True)
-    rows = max(len(masks), 1)
-    per_key = np.bincount(mask_slot * 10_001 + cents, minlength=rows * 10_001)
-    per_key = per_key.reshape(rows, 10_001)[: len(masks)]
-    present = per_key.any(axis=0)
-    counts = np.zeros((len(masks), int(present.sum()) + 1), dtype=np.int64)
-    counts[:, :-1] = per_key[:, present]
-    at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
-    return CompositeIndex(
-        standard.gates,
-        np.flatnonzero(present) / 100,
-        at_or_above,
-        tuple(int(m) for m in masks),
+    rows: np.ndarray
+    # Per metric score column: the score, 0 where the client has none.
+    values: dict[str, np.ndarray]
+    # Per metric score column: True where the client has a score.
+    present: dict[str, np.ndarray]
+    # Dimension scores of the last weights asked for, so a dimension weight
+    # move recomputes only the composite: {column: (metric weights, score,
+    # present)}.
+    _dimensions: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class GateGroups:
+    """Which gates apply to each client, as a small number of groups.
+
+    Gates depend on a client's fields alone, never on weights or cut-offs,
+    so the groups are read once per set of gates (``read_gate_groups``).
+    """
+
+    gates: tuple[Gate, ...]
+    rows: np.ndarray
+    # Distinct bit masks (bit i: gate i applies), and each client's slot in them.
+    masks: tuple[int, ...]
+    slot: np.ndarray
+
+
+def read_metric_arrays(con: duckdb.DuckDBPyConnection) -> MetricArrays:
+    """Read ``metric_scores`` into memory (see ``MetricArrays``)."""
+    columns = {
+        name: kind
+        for name, kind in table_columns(con, METRIC_SCORES).items()
+        if name != "_row"
+    }
+    selects = []
+    for i, (name, kind) in enumerate(columns.items()):
+        column = quote_identifier(name)
+        # Scores run from 1 to 5: a byte each keeps a million clients' scores
+        # in a megabyte per metric.
+        small = "::TINYINT" if kind in INTEGER_TYPES else ""
+        selects.append(f"coalesce({column}, 0){small} AS v{i}")
+        selects.append(f"{column} IS NOT NULL AS p{i}")
+    table = con.execute(
+        f"SELECT _row, {', '.join(selects)} FROM {METRIC_SCORES}"
+    ).fetchnumpy()
+    return MetricArrays(
+        np.asarray(table["_row"]),
+        {name: np.asarray(table[f"v{i}"]) for i, name in enumerate(columns)},
+        {name: np.asarray(table[f"p{i}"]) for i, name in enumerate(columns)},
     )
 
 
-def _gate_masks(con: duckdb.DuckDBPyConnection, standard: Standard) -> dict:
-    """Each client's ``_row`` and the bit mask of the gates that apply to it."""
+def read_gate_groups(
+    con: duckdb.DuckDBPyConnection, standard: Standard
+) -> GateGroups:
+    """Read which of ``standard``'s gates apply to each client (``GateGroups``)."""
     columns = table_columns(con, CLIENTS)
     params: dict[str, Any] = {}
     values = _gate_values(con, standard, columns)
@@ -1213,10 +1230,141 @@ def _gate_masks(con: duckdb.DuckDBPyConnection, standard: Standard) -> dict:
         for i, g in enumerate(standard.gates)
         if g.field in columns
     ]
-    return con.execute(
+    table = con.execute(
         f"SELECT _row, {' + '.join(bits) or '0'} AS gate_mask FROM {CLIENTS}",
         params,
     ).fetchnumpy()
+    # Few gates make small masks: counting them sorts nothing.
+    gate_mask = np.asarray(table["gate_mask"]).astype(np.int64)
+    masks = np.flatnonzero(np.bincount(gate_mask, minlength=1))
+    slot_of = np.zeros(int(masks[-1]) + 1 if len(masks) else 1, dtype=np.int64)
+    slot_of[masks] = np.arange(len(masks))
+    return GateGroups(
+        standard.gates,
+        np.asarray(table["_row"]),
+        tuple(int(m) for m in masks),
+        slot_of[gate_mask],
+    )
+
+
+def composite_cents(arrays: MetricArrays, standard: Standard) -> np.ndarray:
+    """Each client's composite under ``standard``'s weights, in cents.
+
+    The same value ``compose_scores`` stores, computed in numpy: the weighted
+    means are added up in the SQL's order, and rounded as DuckDB's
+    ``round(x, 2)`` rounds, so each composite matches to the cent.
+
+    Returns:
+        An int64 array in the order of ``arrays.rows``; -1 where the client
+        has no composite.
+
+    Raises:
+        ScoringError: no metric of the standard is scored.
+    """
+    terms = []
+    for dimension in standard.dimensions:
+        scored = _dimension_scores(arrays, dimension)
+        if scored is not None:
+            terms.append((*scored, dimension.weight))
+    if not terms:
+        raise ScoringError("error.scoring.no_metrics")
+    mean, present = _weighted_mean_arrays(terms)
+    cents = _round_cents(25 * (mean - 1))
+    cents[~present] = -1
+    return cents
+
+
+def _dimension_scores(arrays: MetricArrays, dimension: Dimension):
+    """A dimension's (score, present) arrays, or None when none of its
+    metrics is scored; kept in ``arrays`` until its metric weights change."""
+    columns = [
+        (metric_column(m), m.weight)
+        for m in dimension.metrics
+        if metric_column(m) in arrays.values
+    ]
+    terms = [(arrays.values[c], arrays.present[c], w) for c, w in columns]
+    if not terms:
+        return None
+    weights = tuple(weight for *_, weight in terms)
+    kept = arrays._dimensions.get(dimension.key)
+    if kept is None or kept[0] != weights:
+        kept = (weights, *_weighted_mean_arrays(terms))
+        arrays._dimensions[dimension.key] = kept
+    return kept[1], kept[2]
+
+
+def _weighted_mean_arrays(terms: list[tuple[np.ndarray, np.ndarray, int]]):
+    """``_weighted_mean`` in numpy: (mean, present) of (values, present, weight)
+    terms, summed term by term in the SQL's order so that the doubles agree."""
+    numerator = np.zeros(len(terms[0][0]))
+    denominator = np.zeros(len(terms[0][0]))
+    for values, present, weight in terms:
+        # Values are 0 where absent, as coalesce(value * weight, 0) is.
+        numerator += np.multiply(values, weight, dtype=np.float64)
+        denominator += np.multiply(present, weight, dtype=np.float64)
+    present = denominator != 0
+    mean = np.divide(
+        numerator, denominator, out=np.zeros_like(numerator), where=present
+    )
+    return mean, present
+
+
+def _round_cents(values: np.ndarray) -> np.ndarray:
+    """``round(values, 2)`` as DuckDB computes it, times 100, as int64.
+
+    DuckDB rounds the exact binary value half away from zero: 0.015, stored
+    just under, goes down to 0.01. ``values * 100`` in doubles can land on
+    the half cent either way, so the product's rounding error is recovered
+    exactly (Dekker's split: 100 has few bits, so ``high * 100`` is exact)
+    and decides which side of the half cent the true product is on.
+    """
+    size = np.abs(values)
+    product = size * 100
+    scaled = size * 134_217_729.0  # 2**27 + 1 splits a double in halves
+    high = scaled - (scaled - size)
+    error = (high * 100 - product) + (size - high) * 100
+    cents = np.floor(product)
+    # product - cents and the half are exact; the sum's sign is the answer.
+    up = (product - cents - 0.5) + error >= 0
+    return np.copysign(cents + up, values).astype(np.int64)
+
+
+def composite_index(
+    arrays: MetricArrays, groups: GateGroups, standard: Standard
+) -> CompositeIndex:
+    """Count the composites of ``standard``'s weights per value and gate group.
+
+    Args:
+        arrays: the metric scores (``read_metric_arrays``).
+        groups: the gate groups of the standard's gates (``read_gate_groups``).
+        standard: the standard whose weights apply.
+
+    Returns:
+        A ``CompositeIndex``; build it again when the weights change.
+
+    Raises:
+        ValueError: the groups were read for other gates or other clients.
+        ScoringError: no metric of the standard is scored.
+    """
+    if groups.gates != standard.gates:
+        raise ValueError("the gate groups were read for other gates")
+    if not np.array_equal(arrays.rows, groups.rows):
+        raise ValueError("the metric scores are out of step with the clients")
+    cents = composite_cents(arrays, standard)
+
+    scored = cents >= 0
+    slots = len(groups.masks)
+    per_key = np.bincount(
+        groups.slot[scored] * CENTS_RANGE + cents[scored],
+        minlength=max(slots, 1) * CENTS_RANGE,
+    ).reshape(-1, CENTS_RANGE)[:slots]
+    present = per_key.any(axis=0)
+    counts = np.zeros((slots, int(present.sum()) + 1), dtype=np.int64)
+    counts[:, :-1] = per_key[:, present]
+    at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
+    return CompositeIndex(
+        standard.gates, np.flatnonzero(present) / 100, at_or_above, groups.masks
+    )
 
 
 def count_tiers_indexed(index: CompositeIndex, standard: Standard) -> pd.DataFrame:
