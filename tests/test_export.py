@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import os
 from types import SimpleNamespace
 
 import duckdb
@@ -821,3 +822,106 @@ def test_csv_headers_equal_the_workbook_headers(
     row = frame.set_index("客户编号").loc["00002"]
     assert row["最近购买日期"] == "2022-03-03"
     assert float(row["累计金额（万元）"]) == pytest.approx(133.63)
+
+
+def _large_tiered_con(rows):
+    """``source`` and ``scored`` tables of ``rows`` clients with long notes."""
+    con = duckdb.connect()
+    _make_tables(con)
+    con.execute("DELETE FROM source; DELETE FROM scored")
+    con.execute(
+        """
+        INSERT INTO source
+        SELECT i + 2, lpad(i::VARCHAR, 7, '0'), '', '', repeat('备注', 40) || i
+        FROM range($rows) AS r(i)
+        """,
+        {"rows": rows},
+    )
+    con.execute(
+        """
+        INSERT INTO scored
+        SELECT i + 2, lpad(i::VARCHAR, 7, '0'), 1, 1, 1, 1.0, 1.0,
+               (i * 7919 % 10001) / 100, '普通', NULL,
+               ['钻石', '黄金', '普通'][i % 3 + 1], i % 3, 'r'
+        FROM range($rows) AS r(i)
+        """,
+        {"rows": rows},
+    )
+    return con
+
+
+def _assert_sorted_list(path, rows):
+    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    ranks = frame["tier"].map({"钻石": 0, "黄金": 1, "普通": 2})
+    scores = frame["score"].astype(float)
+    assert len(frame) == rows
+    assert ranks.is_monotonic_increasing
+    assert all(
+        scores[ranks == rank].is_monotonic_decreasing for rank in range(3)
+    )
+
+
+@pytest.mark.parametrize(
+    "budget, falls_back",
+    # 1 MB is too little even to sort on disk: the sort runs again with all
+    # the memory it wants. 512 MB is ample.
+    [(512 << 20, False), (1 << 20, True)],
+)
+def test_an_export_larger_than_its_sort_memory_keeps_the_order(
+    standard, monkeypatch, tmp_path, caplog, budget, falls_back
+):
+    import tiering.export as export
+
+    con = _large_tiered_con(300_000)
+    limit_before = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    monkeypatch.setattr(export, "SORT_MEMORY", budget)
+
+    with caplog.at_level("INFO", logger="tiering.export"):
+        write_csv(tmp_path / "list.csv", con, standard, lang="en")
+
+    _assert_sorted_list(tmp_path / "list.csv", 300_000)
+    assert ("sorting in memory" in caplog.text) == falls_back
+    limit_after = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    assert limit_after == limit_before
+    (folder,) = con.execute("SELECT current_setting('temp_directory')").fetchone()
+    assert folder != ".tmp"
+    assert os.stat(folder).st_mode & 0o077 == 0  # private to this user
+    con.close()
+
+
+def test_bounded_memory_lowers_the_limit_only_inside_the_block():
+    from tiering.sql import bounded_memory
+
+    con = duckdb.connect()
+    limit = "SELECT current_setting('memory_limit')"
+    before = con.execute(limit).fetchone()
+
+    with bounded_memory(con, 64 << 20):
+        inside = con.execute(limit).fetchone()[0]
+
+    assert inside.endswith("MiB") and float(inside.split()[0]) < 200
+    assert con.execute(limit).fetchone() == before
+    con.close()
+
+
+def test_a_workbook_whose_sort_falls_back_to_memory_is_complete(
+    standard, monkeypatch, tmp_path, caplog
+):
+    from python_calamine import CalamineWorkbook
+
+    import tiering.export as export
+
+    con = _large_tiered_con(50_000)
+    monkeypatch.setattr(export, "SORT_MEMORY", 1 << 20)
+    meta = ExportMeta(dataset_name="t", generated_by="t")
+
+    with caplog.at_level("INFO", logger="tiering.export"):
+        write_workbook(tmp_path / "list.xlsx", con, standard, None, None, meta, "en")
+
+    assert "sorting in memory" in caplog.text
+    book = CalamineWorkbook.from_path(str(tmp_path / "list.xlsx"))
+    header, *rows = book.get_sheet_by_index(1).to_python()
+    frame = pd.DataFrame(rows, columns=header)
+    frame.to_csv(tmp_path / "sheet.csv", index=False)
+    _assert_sorted_list(tmp_path / "sheet.csv", 50_000)
+    con.close()

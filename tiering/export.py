@@ -16,7 +16,10 @@ The steps:
 2. Build one SELECT joining ``scored`` to ``source`` on ``_row``, sorted by
    tier rank, composite (high first) and client id, so the order never depends
    on how the table happens to be stored. A per-tier sheet adds a bound
-   ``tier = ?`` filter to the same query.
+   ``tier = ?`` filter to the same query. The sort may take ``SORT_MEMORY``
+   more than DuckDB holds and spills the rest to a private temporary folder
+   (a million clients would otherwise need about 800 MB more); when DuckDB
+   cannot work in that budget, the sort runs again with all it asks for.
 3. The workbook is written by rust_xlsxwriter (through the
    ``rvgsrust_xlsxwriter`` binding), chosen by measurement over Python
    xlsxwriter, which spent almost all of its time in per-cell Python. The
@@ -57,7 +60,7 @@ from tiering.insight import export_columns as insight_export_columns
 from tiering.insight import playbook_frame, playbook_headers
 from tiering.prepare import PreparedData, describe_issues
 from tiering.scoring import ScoredResult
-from tiering.sql import quote_identifier
+from tiering.sql import bounded_memory, quote_identifier
 from tiering.standard import Standard
 
 logger = logging.getLogger(__name__)
@@ -66,6 +69,9 @@ logger = logging.getLogger(__name__)
 MAX_DATA_ROWS = 1_048_575
 MAX_SHEET_NAME = 31
 FETCH_ROWS = 10_000
+# Memory DuckDB may add while sorting the tiered list; beyond it the sort
+# spills to disk (a million clients' rows would take about 800 MB more).
+SORT_MEMORY = 256 << 20
 # Excel's limit for one cell's text; the writer refuses longer text.
 MAX_CELL_CHARS = 32_767
 # Column widths are judged from the header and the first rows only.
@@ -690,11 +696,32 @@ def _fetch_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Yield the rows of ``sql`` as Arrow batches, never holding them all."""
     cursor = con.cursor()
-    try:
+
+    def start() -> tuple[pa.RecordBatchReader, list[pa.RecordBatch]]:
+        # The first batch waits for the whole sort, so it is read here.
         reader = cursor.sql(sql, params=list(params)).to_arrow_reader(FETCH_ROWS)
+        return reader, list(itertools.islice(reader, 1))
+
+    try:
+        reader, first = _sort_within_budget(con, start)
+        yield from first
         yield from reader
     finally:
         cursor.close()
+
+
+def _sort_within_budget(con: duckdb.DuckDBPyConnection, sort: Callable[[], Any]) -> Any:
+    """Run ``sort`` with ``SORT_MEMORY`` to grow by (``bounded_memory``).
+
+    DuckDB cannot spill everything: when the budget is too small for what it
+    must hold, the sort runs again with all the memory it wants.
+    """
+    try:
+        with bounded_memory(con, SORT_MEMORY):
+            return sort()
+    except duckdb.OutOfMemoryException:
+        logger.info("the sort needs more than its memory budget; sorting in memory")
+        return sort()
 
 
 def _tier_counts(con: duckdb.DuckDBPyConnection, standard: Standard) -> list[tuple]:
@@ -1166,14 +1193,13 @@ def write_csv(
     try:
         with tempfile.TemporaryDirectory(prefix="tiering-csv-") as folder:
             body = Path(folder) / "body.csv"
-            con.execute(
-                f"COPY ({sql}) TO $target (FORMAT csv, HEADER true)",
-                {
-                    "target": str(body),
-                    "formula_lead": _FORMULA_LEAD,
-                    "plain_number": _PLAIN_NUMBER,
-                },
-            )
+            copy = f"COPY ({sql}) TO $target (FORMAT csv, HEADER true)"
+            params = {
+                "target": str(body),
+                "formula_lead": _FORMULA_LEAD,
+                "plain_number": _PLAIN_NUMBER,
+            }
+            _sort_within_budget(con, lambda: con.execute(copy, params))
             _copy_with_bom(body, target)
     except OSError as error:
         logger.warning("CSV could not be written: %s", type(error).__name__)
