@@ -4,7 +4,9 @@ Every (engine, step, size) is measured in its own subprocess: the worker does
 the step's set-up untimed (e.g. reading and scoring before a re-cut), then
 times the step itself with ``time.perf_counter`` and prints the seconds. The
 parent reads the worker's peak memory (max RSS, set-up included) from
-``os.wait4``. Each cell of the table is the median over N runs.
+``os.wait4``. Each cell of the table is the median over N runs, the
+engines taking turns run by run; at 1M the export and the whole path run
+once (minutes each).
 
 Ours: ``tiering.ingest.read_table`` → ``prepare.load_clients`` →
 ``scoring`` (DuckDB SQL) → ``export.write_workbook`` / ``write_csv``.
@@ -420,8 +422,12 @@ def machine() -> dict[str, str]:
     }
 
 
-def _runs_for(size: str, runs: int) -> int:
-    return {"10k": runs, "100k": runs, "1m": 1}[size]
+# Steps of minutes at 1M run once there; the rest as often as asked.
+SLOW_AT_1M = {"write_xlsx", "whole"}
+
+
+def _runs_for(size: str, step: str, runs: int) -> int:
+    return 1 if size == "1m" and step in SLOW_AT_1M else runs
 
 
 def main() -> None:
@@ -456,25 +462,30 @@ def main() -> None:
     info = machine()
     for size in args.sizes.split(","):
         for step in steps:
-            for engine in engines:
-                if engine == "baseline" and (
-                    step not in BASELINE_STEPS or (size, step) in skip
-                ):
-                    continue
-                if engine == "fastest" and step not in FASTEST_STEPS:
-                    continue
-                runs = _runs_for(size, args.runs)
-                if engine == "baseline":
-                    runs = min(runs, args.baseline_runs)
-                samples = [_measure(engine, step, size, args.data)
-                           for _ in range(runs)]
-                seconds = statistics.median(s for s, _ in samples)
-                peak = max(m for _, m in samples)
+            chosen = [
+                engine for engine in engines
+                if not (engine == "baseline" and (
+                    step not in BASELINE_STEPS or (size, step) in skip))
+                and not (engine == "fastest" and step not in FASTEST_STEPS)
+            ]
+            runs = _runs_for(size, step, args.runs)
+            samples: dict[str, list] = {engine: [] for engine in chosen}
+            # Engines take turns, run by run, so that a drift in the
+            # machine's speed touches both sides of a ratio alike.
+            for run in range(runs):
+                for engine in chosen:
+                    if engine == "baseline" and run >= args.baseline_runs:
+                        continue
+                    samples[engine].append(_measure(engine, step, size, args.data))
+            for engine in chosen:
+                taken = samples[engine]
+                seconds = statistics.median(s for s, _ in taken)
+                peak = max(m for _, m in taken)
                 results[f"{engine}|{step}|{size}"] = {
-                    "seconds": seconds, "peak_mb": peak, "runs": len(samples)
+                    "seconds": seconds, "peak_mb": peak, "runs": len(taken)
                 }
                 print(f"{size:>5} {step:<11} {engine:<8} {seconds:9.3f} s "
-                      f"{peak:8.0f} MB  (n={len(samples)})", flush=True)
+                      f"{peak:8.0f} MB  (n={len(taken)})", flush=True)
     info["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print()
     print(markdown(results, args.sizes.split(","), steps, info))
