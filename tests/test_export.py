@@ -1,5 +1,6 @@
 """Export: the tiered list as a data frame, an Excel workbook and a CSV file."""
 
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -925,3 +926,20 @@ def test_a_workbook_whose_sort_falls_back_to_memory_is_complete(
     frame.to_csv(tmp_path / "sheet.csv", index=False)
     _assert_sorted_list(tmp_path / "sheet.csv", 50_000)
     con.close()
+
+
+def test_a_workbook_made_in_the_last_instant_of_a_minute_is_written(
+    tiered_con, standard, prepared, result
+):
+    # 09:30:59.9996 once made the writer refuse the summary's time.
+    meta = dataclasses.replace(
+        META, generated_at=dt.datetime(2024, 4, 1, 9, 30, 59, 999_600)
+    )
+    buffer = io.BytesIO()
+
+    write_workbook(buffer, tiered_con, standard, prepared, result, meta, "en")
+
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()), read_only=True)
+    summary = [row for row in book.worksheets[0].iter_rows(values_only=True)]
+    values = [value for row in summary for value in row]
+    assert dt.datetime(2024, 4, 1, 9, 30, 59) in values

@@ -617,6 +617,37 @@ def test_composites_in_numpy_match_the_sql_to_the_cent(
     assert composite_cents(arrays, standard).tolist() == expected
 
 
+def test_composites_follow_metrics_regrouped_into_other_dimensions(con):
+    frame = pd.DataFrame(
+        {"_row": [2, 3, 4], "m_a": [5, 1, 3], "m_b": [1, 5, 2], "m_c": [2, 2, 5]}
+    )
+    con.execute("CREATE TABLE metric_scores AS SELECT * FROM frame")
+
+    def dims(*groups):
+        return [
+            {
+                "key": key,
+                "weight": weight,
+                "metrics": [quantile(m, "amount", weight=50) for m in group],
+            }
+            for key, weight, group in groups
+        ]
+
+    first = make_standard(None, dimensions=dims(("x", 10, "ab"), ("y", 90, "c")))
+    # The same weights per dimension, but y now holds b instead of c.
+    regrouped = make_standard(
+        None, dimensions=dims(("x", 10, "a"), ("y", 90, "b"), ("z", 1, "c"))
+    )
+    arrays = read_metric_arrays(con)
+    composite_cents(arrays, first)
+
+    compose_scores(con, regrouped)
+    stored = con.execute("SELECT composite FROM composite_scores").fetchall()
+
+    expected = [round(c * 100) for (c,) in stored]
+    assert composite_cents(arrays, regrouped).tolist() == expected
+
+
 def test_composites_are_rounded_as_duckdb_rounds_half_cents():
     # Doubles just under, on and over a half cent, and composites such as
     # 25 * 1/8 = 3.125 that the weighted means land on exactly.

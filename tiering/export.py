@@ -784,6 +784,9 @@ def _write_value(
     if kind in ("date", "datetime") and isinstance(value, dt.date):
         if not isinstance(value, dt.datetime):
             value = dt.datetime.combine(value, dt.time())
+        # rust_xlsxwriter refuses seconds past 59.999 (12:00:59.9996 would
+        # fail the export); the cells show minutes, so whole seconds do.
+        value = value.replace(microsecond=0)
         worksheet.write_datetime_py(row, col, value, formats.for_kind(kind))
     elif kind in ("integer", "number") and isinstance(value, (int, float)):
         worksheet.write(row, col, value, formats.for_kind(kind))

@@ -1170,9 +1170,9 @@ class MetricArrays:
     values: dict[str, np.ndarray]
     # Per metric score column: True where the client has a score.
     present: dict[str, np.ndarray]
-    # Dimension scores of the last weights asked for, so a dimension weight
-    # move recomputes only the composite: {column: (metric weights, score,
-    # present)}.
+    # Dimension scores of the last metric weights asked for, so a dimension
+    # weight move recomputes only the composite: {dimension key: ((metric
+    # column, weight) pairs, score, present)}.
     _dimensions: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -1282,13 +1282,14 @@ def _dimension_scores(arrays: MetricArrays, dimension: Dimension):
         for m in dimension.metrics
         if metric_column(m) in arrays.values
     ]
-    terms = [(arrays.values[c], arrays.present[c], w) for c, w in columns]
-    if not terms:
+    if not columns:
         return None
-    weights = tuple(weight for *_, weight in terms)
+    # Keyed by metrics and weights: a standard may regroup the same metrics.
+    key = tuple(columns)
     kept = arrays._dimensions.get(dimension.key)
-    if kept is None or kept[0] != weights:
-        kept = (weights, *_weighted_mean_arrays(terms))
+    if kept is None or kept[0] != key:
+        terms = [(arrays.values[c], arrays.present[c], w) for c, w in columns]
+        kept = (key, *_weighted_mean_arrays(terms))
         arrays._dimensions[dimension.key] = kept
     return kept[1], kept[2]
 
