@@ -252,3 +252,14 @@ def test_bank_marketing_with_row_ids_tiers_each_client_once(real_data_dir, tmp_p
     assert all(row[header.index("tier")] for row in data)
     counts = _printed_counts(run.stdout, ": ")
     assert sum(counts.values()) == 4_521
+
+
+def test_row_ids_on_a_file_with_no_known_column_exits_2_with_a_sentence(tmp_path):
+    table = tmp_path / "nothing.csv"
+    table.write_text("a,b,c\n1,2,3\n4,5,6\n", encoding="utf-8")
+
+    done = _run(table, "--row-ids", "--lang", "en", "--out", tmp_path / "o.csv")
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "unexpected" not in done.stderr.lower()

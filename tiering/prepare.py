@@ -643,6 +643,8 @@ def _untidy_fields(
             if kind in _TYPED
             else f"({source} = '' OR trim({source}) <> {source})"
         )
+    if not checks:
+        return []  # nothing mapped (row numbers as ids): nothing to check
     counts = con.execute(
         "SELECT "
         + ", ".join(f"count(*) FILTER (WHERE {check})" for check in checks.values())
