@@ -41,7 +41,9 @@ def live_tuning():
 
     st.subheader(tr("standard.tiers"))
     modes = ["score", "quota"]
-    data["tier_mode"] = st.radio(tr("standard.mode"), modes, index=modes.index(data["tier_mode"]), format_func=lambda m: tr(f"standard.mode.{m}"), horizontal=True, key=f"mode_{token}")
+    # Keyed by language too: relabelled options left the browser's radio
+    # showing no choice; a new widget starts from the draft's mode.
+    data["tier_mode"] = st.radio(tr("standard.mode"), modes, index=modes.index(data["tier_mode"]), format_func=lambda m: tr(f"standard.mode.{m}"), horizontal=True, key=f"mode_{token}_{lang}")
     columns = st.columns(len(data["tiers"]) - 1)
     for column, tier in zip(columns, data["tiers"][:-1]):
         if data["tier_mode"] == "score":
@@ -105,7 +107,9 @@ st.dataframe(reports, hide_index=True)
 
 st.subheader(tr("standard.file"))
 left, right = st.columns(2)
-left.download_button(tr("standard.save"), dumps_standard(ws.standard).encode("utf-8"), file_name=f"{ws.standard.name}_v{ws.standard.version}.json", mime="application/json", on_click="ignore")
+# Built on click from the workspace, so it holds the sliders' latest moves
+# (they rerun only their fragment, not this button).
+left.download_button(tr("standard.save"), lambda: dumps_standard(ws.standard).encode("utf-8"), file_name=f"{ws.standard.name}_v{ws.standard.version}.json", mime="application/json", on_click="ignore", key="save_standard")
 uploaded = right.file_uploader(tr("standard.load"), type=["json"], key=f"standard_file_{token}")
 if uploaded is not None:
     try:

@@ -61,6 +61,7 @@ class Labels:
     # A cut-off slider is labelled with a tier name or a word for cut-off.
     CUTOFF_SLIDER = re.compile(r"钻石|黄金|白银|分数线|门槛|最低分")
     DOWNLOAD_WORKBOOK = re.compile(r"Excel|xlsx|工作簿", re.IGNORECASE)
+    SAVE_STANDARD = re.compile(r"JSON")
 
 
 @dataclass
@@ -266,7 +267,7 @@ def cutoff_slider(page: Page) -> Locator:
     return slider.first.get_by_role("slider").first
 
 
-def download_button(page: Page) -> Locator:
-    """The download button for the tiered workbook."""
+def download_button(page: Page, label: re.Pattern = Labels.DOWNLOAD_WORKBOOK) -> Locator:
+    """The download button whose text matches ``label`` (the tiered workbook)."""
     buttons = page.get_by_test_id("stDownloadButton").get_by_role("button")
-    return buttons.filter(has_text=Labels.DOWNLOAD_WORKBOOK).first
+    return buttons.filter(has_text=label).first

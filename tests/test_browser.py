@@ -7,6 +7,7 @@ Run on their own with ``pytest -m browser``. They need Debian's Chromium
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -88,6 +89,12 @@ def test_manager_loads_sample_moves_cutoff_and_downloads_tiered_workbook(
     after = thumb.get_attribute("aria-valuenow") or thumb.input_value()
     assert after != before
     app.screenshot("02-standard-cutoff-moved")
+    # The saved standard holds the slider's new line, not the one it had
+    # when the page was first drawn.
+    with app.page.expect_download() as saved_info:
+        bs.download_button(app.page, bs.Labels.SAVE_STANDARD).click()
+    saved = json.loads(Path(saved_info.value.path()).read_text(encoding="utf-8"))
+    assert float(saved["tiers"][0]["min_score"]) == float(after), (saved, after)
 
     app.open_page(bs.Labels.PAGE_EXPORT)
     button = bs.download_button(app.page)

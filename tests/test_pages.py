@@ -212,7 +212,7 @@ def test_moving_a_cut_off_neither_rereads_the_file_nor_rescores_metrics(
 
     app.slider(key="cut_钻石_0").set_value(60.0).run()
     app.slider(key="cut_黄金_0").set_value(40.0).run()
-    app.radio(key="mode_0").set_value("quota").run()
+    app.radio(key="mode_0_zh").set_value("quota").run()
     app.slider(key="share_钻石_0").set_value(10.0).run()
 
     assert not app.exception, app.exception
@@ -297,3 +297,14 @@ def test_the_preview_labels_the_row_number_in_the_users_language(app):
     columns = [list(d.value.columns) for d in app.dataframe]
     assert ["行号", "客户编号", "累计金额", "最近购买日期"] in columns
     assert not any("_row" in names for names in columns)
+
+
+def test_the_tiering_mode_stays_chosen_after_a_language_switch(app):
+    open_page(app, "pages/standard.py")
+    app.radio(key="mode_0_zh").set_value("quota").run()
+
+    app.session_state["lang"] = "en"
+    app.run()
+
+    assert not app.exception, app.exception
+    assert app.radio(key="mode_0_en").value == "quota"
