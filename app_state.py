@@ -451,6 +451,23 @@ def published_standard() -> Standard:
     return published
 
 
+def standard_edited() -> bool:
+    """Whether the draft differs from the stored version it is numbered as.
+
+    A standard with no stored version of its name and number (loaded from a
+    file) is taken as it is numbered.
+    """
+    standard = workspace().standard
+    try:
+        published_standard()  # the bundled default counts as v1 from the start
+        stored = store().load_version(standard.name, standard.version)
+    except TieringError:
+        return False
+    # The note is the publisher's comment, not a rule.
+    rules = [{**s.to_dict(), "note": ""} for s in (stored, standard)]
+    return rules[0] != rules[1]
+
+
 def export_recorder(kind: str) -> Callable[[], None]:
     """Return a function that adds an export of ``kind`` to the audit log.
 

@@ -943,3 +943,16 @@ def test_a_workbook_made_in_the_last_instant_of_a_minute_is_written(
     summary = [row for row in book.worksheets[0].iter_rows(values_only=True)]
     values = [value for row in summary for value in row]
     assert dt.datetime(2024, 4, 1, 9, 30, 59) in values
+
+
+def test_the_summary_marks_an_edited_standard_version(
+    tiered_con, standard, prepared, result
+):
+    meta = dataclasses.replace(META, standard_edited=True)
+    buffer = io.BytesIO()
+
+    write_workbook(buffer, tiered_con, standard, prepared, result, meta, "en")
+
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()), read_only=True)
+    values = [v for row in book.worksheets[0].iter_rows(values_only=True) for v in row]
+    assert "3 (edited, not published: see the standard sheet)" in values

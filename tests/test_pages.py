@@ -308,3 +308,14 @@ def test_the_tiering_mode_stays_chosen_after_a_language_switch(app):
 
     assert not app.exception, app.exception
     assert app.radio(key="mode_0_en").value == "quota"
+
+
+def test_an_export_of_an_edited_standard_says_it_is_not_the_published_version(app):
+    open_page(app, "pages/export.py")
+    assert not any("已修改" in c.value for c in app.caption)
+
+    open_page(app, "pages/standard.py")
+    app.slider(key="cut_钻石_0").set_value(60.0).run()
+    open_page(app, "pages/export.py")
+
+    assert any("v1（已修改，未发布）" in c.value for c in app.caption), [c.value for c in app.caption]

@@ -116,6 +116,8 @@ class ExportMeta:
     generated_by: str = ""
     generated_at: dt.datetime = field(default_factory=dt.datetime.now)
     as_of: dt.date | None = None
+    # The standard differs from the stored version of its name and number.
+    standard_edited: bool = False
 
 
 @dataclass(frozen=True)
@@ -795,6 +797,16 @@ def _write_value(
         worksheet.write(row, col, str(value))
 
 
+def _version_line(
+    standard: Standard, meta: ExportMeta, lang: str
+) -> tuple[str, Any, ColumnKind]:
+    """The summary's version line; an edited draft says so (see ExportMeta)."""
+    if not meta.standard_edited:
+        return ("version", standard.version, "integer")
+    text = t("export.summary.version_edited", lang, version=standard.version)
+    return ("version", text, "text")
+
+
 def _summary_facts(
     standard: Standard, prepared: Any, result: Any, meta: ExportMeta, lang: str
 ) -> list[tuple[str, Any, ColumnKind]]:
@@ -805,7 +817,7 @@ def _summary_facts(
         ("sheet", meta.sheet, "text"),
         ("as_of", as_of, "date"),
         ("standard", standard.name, "text"),
-        ("version", standard.version, "integer"),
+        _version_line(standard, meta, lang),
         ("rows_in_file", getattr(prepared, "rows_in_file", None), "integer"),
         ("rows_loaded", getattr(prepared, "rows_loaded", None), "integer"),
         ("rows_scored", getattr(result, "rows_scored", None), "integer"),

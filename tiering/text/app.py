@@ -274,6 +274,11 @@ MESSAGES.update(
             "zh": "数据：{name}；{rows:,} 位客户；标准：{standard} v{version}；基准日：{as_of}",
             "en": "Data: {name}; {rows:,} clients; standard: {standard} v{version}; as of {as_of}",
         },
+        "exportpage.edited": {
+            "zh": "（已修改，未发布）",
+            "en": " (edited, not published)",
+        },
+        "exportpage.edited_file": {"zh": "修改稿", "en": "edited"},
         "exportpage.xlsx": {
             "zh": "下载 Excel 分级清单",
             "en": "Download the Excel workbook",

@@ -26,6 +26,10 @@ MESSAGES = {
     "export.summary.as_of": {"zh": "统计基准日", "en": "As-of date"},
     "export.summary.standard": {"zh": "分级标准", "en": "Standard"},
     "export.summary.version": {"zh": "标准版本", "en": "Standard version"},
+    "export.summary.version_edited": {
+        "zh": "{version}（已修改，未发布：实际参数见「分级标准」表）",
+        "en": "{version} (edited, not published: see the standard sheet)",
+    },
     "export.summary.rows_in_file": {"zh": "文件数据行数", "en": "Rows in file"},
     "export.summary.rows_loaded": {"zh": "已载入客户数", "en": "Clients loaded"},
     "export.summary.rows_scored": {"zh": "已分级客户数", "en": "Clients tiered"},
