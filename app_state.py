@@ -39,6 +39,7 @@ from tiering.scoring import (
     count_tiers_indexed,
     histogram_indexed,
     read_gate_groups,
+    tier_lines_indexed,
     read_metric_arrays,
     score_clients,
     score_metrics,
@@ -364,6 +365,11 @@ def composite_index_for(standard: Standard) -> CompositeIndex:
         ws.index_key = key
         ws.histogram = None
     return ws.index
+
+
+def tier_lines(standard: Standard) -> list[float | None]:
+    """Where each tier starts on the composite for ``standard`` (quota lines)."""
+    return tier_lines_indexed(composite_index_for(standard), standard)
 
 
 def histogram() -> Any:

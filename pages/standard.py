@@ -69,7 +69,8 @@ def live_tuning():
     for column, (_, row) in zip(metrics, counts.iterrows()):
         column.metric(row["tier"], f"{row['clients']:,}", f"{row['clients'] / total:.1%}", delta_color="off", delta_arrow="off", border=True)
     left, right = st.columns(2)
-    histogram = charts.composite_histogram(app_state.histogram(), standard, app_state.HISTOGRAM_WIDTH, lang)
+    lines = app_state.tier_lines(standard) if standard.tier_mode == "quota" else None
+    histogram = charts.composite_histogram(app_state.histogram(), standard, app_state.HISTOGRAM_WIDTH, lang, lines)
     left.plotly_chart(histogram, key="histogram")
     right.plotly_chart(charts.tier_distribution(counts, lang), key="tier_counts")
 

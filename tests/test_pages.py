@@ -1,5 +1,7 @@
 """AppTest checks that each page wires its widgets to the engine on the sample."""
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -319,3 +321,21 @@ def test_an_export_of_an_edited_standard_says_it_is_not_the_published_version(ap
     open_page(app, "pages/export.py")
 
     assert any("v1（已修改，未发布）" in c.value for c in app.caption), [c.value for c in app.caption]
+
+
+def test_quota_mode_draws_where_each_share_falls_on_the_histogram(app):
+    def histogram_lines():
+        figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+        return [shape["x0"] for shape in figure["layout"].get("shapes", [])]
+
+    open_page(app, "pages/standard.py")
+    app.radio(key="mode_0_zh").set_value("quota").run()
+    narrow = histogram_lines()
+
+    app.slider(key="share_钻石_0").set_value(15.0).run()
+
+    wide = histogram_lines()
+    assert len(narrow) == len(wide) == 3, (narrow, wide)
+    assert wide == sorted(wide, reverse=True)
+    # A larger share of the top tier lowers where it starts.
+    assert wide[0] < narrow[0]

@@ -32,12 +32,18 @@ def tier_distribution(counts: pd.DataFrame, lang: str = "zh") -> go.Figure:
 
 
 def composite_histogram(
-    histogram: pd.DataFrame, standard: Standard, width: float, lang: str = "zh"
+    histogram: pd.DataFrame,
+    standard: Standard,
+    width: float,
+    lang: str = "zh",
+    lines: list[float | None] | None = None,
 ) -> go.Figure:
     """Histogram of composite scores with each tier's cut-off drawn as a line.
 
     ``histogram`` holds ``start`` and ``clients`` per band of ``width`` points.
-    In quota mode no fixed lines exist, so none are drawn.
+    ``lines`` are the composites each tier but the last starts at, where the
+    standard does not fix them (quota mode, see
+    ``scoring.tier_lines_indexed``); a tier no client reaches has None.
     """
     figure = go.Figure(
         go.Bar(
@@ -48,15 +54,18 @@ def composite_histogram(
             name=t("chart.clients", lang),
         )
     )
-    if standard.tier_mode == "score":
-        for tier in standard.tiers[:-1]:
-            figure.add_vline(
-                x=tier.min_score,
-                line_color=tier.color,
-                line_width=3,
-                annotation_text=f"{tier.name} ≥ {tier.min_score:g}",
-                annotation_position=_label_side(tier.min_score),
-            )
+    if lines is None:
+        lines = [tier.min_score for tier in standard.tiers[:-1]]
+    for tier, line in zip(standard.tiers[:-1], lines):
+        if line is None:
+            continue
+        figure.add_vline(
+            x=line,
+            line_color=tier.color,
+            line_width=3,
+            annotation_text=f"{tier.name} ≥ {line:g}",
+            annotation_position=_label_side(line),
+        )
     figure.update_layout(
         title=t("chart.histogram.title", lang),
         xaxis_title=t("chart.composite", lang),

@@ -1380,7 +1380,7 @@ def count_tiers_indexed(index: CompositeIndex, standard: Standard) -> pd.DataFra
         raise ValueError("the composite index was built for other gates")
     # Clients at or above line i reach tier i or better before gates; the
     # first matching tier wins, so each line is the lowest of those above it.
-    lines = _indexed_lines(index, standard)
+    lines = tier_lines_indexed(index, standard)
     last = len(standard.tiers) - 1
     names = standard.tier_names()
     counts: dict[int, int] = {}
@@ -1403,8 +1403,15 @@ def count_tiers_indexed(index: CompositeIndex, standard: Standard) -> pd.DataFra
     return _counts_frame(standard, counts)
 
 
-def _indexed_lines(index: CompositeIndex, standard: Standard) -> list[float | None]:
-    """``_tier_lines`` from the index, each lowered to the lowest line above."""
+def tier_lines_indexed(
+    index: CompositeIndex, standard: Standard
+) -> list[float | None]:
+    """The composite each tier but the last starts at, from an index.
+
+    In score mode the cut-offs; in quota mode the composites the shares fall
+    on (``_tier_lines``). Each line is lowered to the lowest line above it,
+    as tiers are assigned; None where no line applies.
+    """
     if standard.tier_mode == "quota":
         total = index.at_or_above.sum(axis=0)
         # Clients with a higher composite than each distinct value.
