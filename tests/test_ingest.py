@@ -1051,3 +1051,144 @@ def test_workbook_with_a_damaged_sheet_part_is_refused(tmp_path, call):
         call(bytes(data), "damaged.xlsx")
 
     assert caught.value.key == "error.file.not_spreadsheet"
+
+
+TEXT_PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+@pytest.mark.parametrize("filename", ["pdf.xlsx", "客户.xls", "export.csv", "upload"])
+def test_pdf_is_refused_under_any_name_with_a_pdf_message(filename):
+    with pytest.raises(InputFileError) as caught:
+        read_table(TEXT_PDF, filename=filename)
+
+    assert caught.value.key == "error.file.pdf"
+    assert describe_error(caught.value, "zh") == (
+        f"文件「{filename}」是 PDF 文档，不是表格，读不出其中的数据。"
+        "请从 CRM 系统把这张表导出为 .xlsx 或 .csv 文件，再重新上传。"
+    )
+    assert describe_error(caught.value, "en") == (
+        f"The file '{filename}' is a PDF document, not a spreadsheet, so its data "
+        "cannot be read. Export the table from the CRM as .xlsx or .csv and "
+        "upload that file."
+    )
+
+
+def test_text_named_xlsx_is_read_when_it_is_a_delimited_table():
+    table = read_table("客户编号,姓名\n001,张一\n".encode(), filename="导出.xlsx")
+
+    assert table.columns == ["客户编号", "姓名"]
+    assert _column(table, "客户编号") == ["001"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"client list\nmonthly export\nsee attachment\n",
+        b"2024-03-05 10:00 export started\n2024-03-05 10:01 export done\n",
+    ],
+)
+def test_text_named_xlsx_that_is_no_table_is_refused(content):
+    with pytest.raises(InputFileError) as caught:
+        read_table(content, filename="letter.xlsx")
+
+    assert caught.value.key == "error.file.not_spreadsheet"
+
+
+def test_one_column_text_named_csv_is_still_read():
+    table = read_table(b"client_id\n1\n2\n", filename="ids.csv")
+
+    assert _column(table, "client_id") == ["1", "2"]
+
+
+RAGGED_CSV = "id,name,amount,date\n1,a,10\n2,b,20,2024-01-01,x,y\n3,c,30,2024-02-02\n"
+
+
+def _notes(table):
+    return [(n.row, n.reason_key, n.column, n.value, n.detail) for n in table.notes]
+
+
+def test_rows_with_another_field_count_are_noted_with_their_row_numbers():
+    table = read_table(RAGGED_CSV.encode(), filename="ragged.csv")
+
+    assert table.columns == ["id", "name", "amount", "date", "E", "F"]
+    assert len(table.frame) == 3
+    assert _notes(table) == [
+        (2, "ingest.reason.missing_fields", "date", "3", "4"),
+        (3, "ingest.reason.extra_fields", "E, F", "6", "4"),
+    ]
+
+
+def test_field_count_notes_reach_the_data_issues_in_both_languages(duckdb_con):
+    from tiering.mapping import detect_mapping
+    from tiering.prepare import describe_issues, load_clients
+
+    raw = read_table(RAGGED_CSV.encode(), filename="ragged.csv")
+    prepared = load_clients(duckdb_con, raw, detect_mapping(raw))
+
+    assert prepared.rows_loaded == 3
+    zh = describe_issues(prepared.issues, "zh")
+    assert zh["原因"].tolist() == [
+        "第 2 行只有 3 个字段，表头有 4 个：从「date」列起末尾缺少的值按空值载入；"
+        "请核对这一行。",
+        "第 3 行有 6 个字段，表头只有 4 个：多出的值放在了新增的 E, F 列；请核对这一行。",
+    ]
+    assert zh["处理"].tolist() == ["需核对", "需核对"]
+    en = describe_issues(prepared.issues, "en")
+    assert en["Reason"].tolist() == [
+        "Row 2 has 3 fields but the header has 4: the missing values at the end, "
+        "from column 'date' on, were left empty; check this row.",
+        "Row 3 has 6 fields but the header has 4: the extra values went to the "
+        "added column(s) E, F; check this row.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Title lines above the header: rows keep the numbers an editor shows.
+        (
+            "客户名单\n\nid,name,amount\n1,a,2\n2,b\n3,c,4,zz\n",
+            [
+                (5, "ingest.reason.missing_fields", "amount", "2", "3"),
+                (6, "ingest.reason.extra_fields", "D", "4", "3"),
+            ],
+        ),
+        # A quoted line break: the short row is on line 4.
+        (
+            'id,name,amount\n1,"a\nb",2\n2,b\n',
+            [(4, "ingest.reason.missing_fields", "amount", "2", "3")],
+        ),
+        # Empty fields at the end of a row are no extra values.
+        ("id,name,amount\n1,a,2,,\n2,b,3,\n", []),
+        # A short totals row is skipped with its own reason, not noted.
+        ("id,name,amount\n1,a,2\n合计,2\n", []),
+        # Values past a header that ends with a delimiter.
+        ("id,name,\n1,a\n2,b,,x\n", [(3, "ingest.reason.extra_fields", "D", "4", "3")]),
+    ],
+)
+def test_field_count_notes_follow_the_header_line(text, expected):
+    table = read_table(text.encode(), filename="ragged.csv")
+
+    assert _notes(table) == expected
+
+
+def test_field_count_notes_list_a_thousand_rows_then_count_the_rest():
+    text = "id,name,amount\n" + "".join(f"{i},a\n" for i in range(1500))
+
+    table = read_table(text.encode(), filename="short.csv")
+
+    notes = _notes(table)
+    assert len(notes) == 1001
+    assert notes[999] == (1001, "ingest.reason.missing_fields", "amount", "2", "3")
+    assert notes[-1] == (1002, "ingest.reason.field_count_more", None, None, "500")
+    assert describe_error_text(notes[-1], "en") == (
+        "500 more rows from row 1002 on have another number of fields than the "
+        "header and are not listed one by one; check them."
+    )
+
+
+def describe_error_text(note, lang):
+    from tiering.i18n import t
+
+    row, key, column, value, detail = note
+    return t(key, lang, row=row, column=column, value=value, detail=detail)

@@ -7,7 +7,9 @@ The steps:
 2. Decide the format from the content, not the extension: a zip container is
    an .xlsx/.xlsm workbook, an OLE2 container a legacy .xls (or, when it holds
    an ``EncryptedPackage`` stream, a password-protected workbook), markup with
-   a ``<table>`` an HTML export, anything else delimited text.
+   a ``<table>`` an HTML export, anything else delimited text. A PDF
+   (``%PDF-``) is refused whatever its name, and text named .xlsx/.xlsm is
+   read only if it splits into columns.
 3. Workbooks are read with python-calamine; every cell becomes the text Excel
    shows for it in General format (``123`` not ``123.0``, dates as ISO text).
    For .xlsx, what calamine does not expose is read from the sheet's XML
@@ -23,7 +25,8 @@ The steps:
 5. Blank rows and totals/notes rows below the header are taken out and listed
    in ``RawTable.skipped``, so no row disappears without a reason. A notes
    block at the bottom ends the table; a lone note between data rows is
-   only that row.
+   only that row. A text row with more or fewer fields than the header is
+   kept and listed in ``RawTable.notes`` for the user to check.
 
 Every value stays text exactly as typed; parsing numbers and dates is the job
 of ``tiering.prepare``.
@@ -70,6 +73,10 @@ TEXT_THREADS = 2
 SAMPLE_BYTES = 4 * SNIFF_CHARS + 4096
 
 ZIP_MAGIC = b"PK\x03\x04"
+PDF_MAGIC = b"%PDF-"
+# Names of formats that are always a zip container: text under such a name
+# is read only when it splits into columns (see ``_check_text_named_xlsx``).
+ZIP_SUFFIXES = (".xlsx", ".xlsm")
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 BOMS = {
@@ -93,6 +100,13 @@ LABEL_OPENINGS = (*"合小总本累备说注附填tsgnTSGN", *" \t\n\v\f\r", "")
 REASON_BLANK = "ingest.reason.blank_row"
 REASON_TOTAL = "ingest.reason.total_row"
 REASON_NOTE = "ingest.reason.note_row"
+
+REASON_EXTRA_FIELDS = "ingest.reason.extra_fields"
+REASON_MISSING_FIELDS = "ingest.reason.missing_fields"
+REASON_FIELD_COUNT_MORE = "ingest.reason.field_count_more"
+# Rows with another field count than the header listed one by one; the rest
+# are counted on one line (as ``tiering.prepare`` caps converted values).
+FIELD_COUNT_LIMIT = 1_000
 
 # Excel keeps 15 significant digits; a whole number beyond that has lost its
 # last digits before we ever see it.
@@ -119,6 +133,18 @@ class SkippedRow:
     reason_key: str
 
 
+@dataclass(frozen=True)
+class RowNote:
+    """A row loaded as it is that the user should check: the reason key and
+    the facts its message names (``row``, ``column``, ``value``, ``detail``)."""
+
+    row: int
+    reason_key: str
+    column: str | None = None
+    value: str | None = None
+    detail: str | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class RawTable:
     """A file read as text: one column per source column plus ``_row``.
@@ -128,7 +154,8 @@ class RawTable:
     text editor shows (header counted). ``imprecise_cells`` lists (row,
     column) of whole numbers stored with more digits than Excel keeps;
     ``formula_columns`` the columns holding formulas whose values were never
-    saved (read as empty).
+    saved (read as empty); ``notes`` the rows loaded as they are but worth
+    checking (a text row with more or fewer fields than its header).
     """
 
     frame: pd.DataFrame
@@ -144,6 +171,7 @@ class RawTable:
     imprecise_cells: tuple[tuple[int, str], ...] = ()
     truncated: bool = False
     formula_columns: tuple[str, ...] = ()
+    notes: tuple[RowNote, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -357,6 +385,9 @@ def _refuse_size(name: str, size: int, limit_mb: int) -> None:
 
 def _sniff_format(data: bytes, name: str) -> str:
     """Return ``xlsx``, ``xls``, ``html`` or ``text`` from the file's content."""
+    if data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(PDF_MAGIC):
+        # A text-only PDF has no NUL bytes and would pass as one-column text.
+        raise InputFileError("error.file.pdf", file=name)
     if data.startswith(ZIP_MAGIC):
         return "xlsx"
     if data.startswith(OLE2_MAGIC):
@@ -1742,6 +1773,7 @@ def _read_text(
 
     lines = _sample_lines(text)
     delimiter = _detect_delimiter(lines)
+    _check_text_named_xlsx(lines, delimiter, name)
     grid_rows = [
         [cell if cell.strip() else None for cell in _split_line(line, delimiter)]
         for line in lines
@@ -1756,7 +1788,7 @@ def _read_text(
     body = _body_after(text, header_index, delimiter, data, encoding)
     del text  # a million-row file's text is hundreds of megabytes
     width = max([len(row) for row in grid_rows[header_index:]] or [1])
-    table, line_numbers, truncated = _parse_body(
+    table, line_numbers, truncated, field_counts = _parse_body(
         body, delimiter, width, header_index, max_rows
     )
     headers = grid_rows[header_index] if header_index < len(grid_rows) else []
@@ -1764,7 +1796,7 @@ def _read_text(
     sheet_name = _text_sheet_name(name)
     sheets = (SheetInfo(sheet_name, False, line_count),)
     shown_delimiter = "whitespace" if delimiter == WHITESPACE else delimiter
-    return _finish(
+    raw = _finish(
         table,
         line_numbers,
         headers,
@@ -1778,6 +1810,100 @@ def _read_text(
         [],
         truncated,
     )
+    skipped = np.array([skip.row for skip in raw.skipped], dtype=np.int64)
+    notes = _field_count_notes(table, line_numbers, headers, field_counts, skipped)
+    return dataclasses.replace(raw, notes=notes) if notes else raw
+
+
+def _check_text_named_xlsx(lines: list[str], delimiter: str, name: str) -> None:
+    """Refuse text named .xlsx/.xlsm unless it splits into columns.
+
+    Such a name always means a zip container, so text under it was renamed.
+    A delimited table is read anyway (its data is what the user wants); a
+    text that does not split into columns (notes, a log, a renamed PDF's
+    text) would only show as a one-column table of nonsense.
+    """
+    # Prose with a comma in most lines still splits into columns and is read;
+    # telling it from a table would take guessing that no file seen so far
+    # has needed.
+    if not name.lower().endswith(ZIP_SUFFIXES):
+        return
+    filled = [line for line in lines if line.strip()]
+    if delimiter == WHITESPACE or not _split_score(filled, delimiter):
+        logger.warning("text named as a workbook does not split into columns")
+        raise InputFileError("error.file.not_spreadsheet", file=name)
+
+
+def _field_count_notes(
+    table: pa.Table,
+    line_numbers: np.ndarray,
+    headers: list[str | None],
+    field_counts: dict[int, int],
+    skipped: np.ndarray,
+) -> tuple[RowNote, ...]:
+    """Notes for the rows with more or fewer fields than the header line.
+
+    A row is long when it has a value past the header's last field: the
+    value lands in a column named by its letter. A row is short when it
+    ends before the header's last named column: the columns after its end
+    stay empty. Empty fields at the end of a row count for neither, and rows
+    left out as blank, totals or notes (``skipped``) are not listed. The
+    first ``FIELD_COUNT_LIMIT`` rows are listed, then one line counts the rest.
+
+    Args:
+        table: the parsed records, one column per field position.
+        line_numbers: the line number of each record.
+        headers: the header line's fields (None for an empty one).
+        field_counts: record position → field count of the rows pyarrow
+            parsed again for another field count (``_merge_ragged``).
+        skipped: line numbers of the rows left out of the table.
+    """
+    named = max((i + 1 for i, header in enumerate(headers) if header), default=0)
+    if not named:
+        return ()
+    extra = _values_past(table, len(headers))
+    short = [position for position, count in field_counts.items() if count < named]
+    positions = np.union1d(
+        np.flatnonzero(np.logical_or.reduce(list(extra.values()))) if extra else [],
+        short,
+    ).astype(np.int64)
+    positions = positions[~np.isin(line_numbers[positions], skipped)]
+    if not len(positions):
+        return ()
+    logger.warning(
+        "%d rows have another number of fields than the header", len(positions)
+    )
+
+    names = unique_headers(list(headers) + [None] * (table.num_columns - len(headers)))
+    notes = []
+    for position in positions[:FIELD_COUNT_LIMIT].tolist():
+        row = int(line_numbers[position])
+        count = field_counts.get(position, named)
+        if count < named:
+            note = RowNote(
+                row, REASON_MISSING_FIELDS, names[count], str(count), str(named)
+            )
+        else:
+            holding = [index for index, valid in extra.items() if valid[position]]
+            columns = ", ".join(names[index] for index in holding)
+            fields, width = str(holding[-1] + 1), str(len(headers))
+            note = RowNote(row, REASON_EXTRA_FIELDS, columns, fields, width)
+        notes.append(note)
+    if len(positions) > FIELD_COUNT_LIMIT:
+        first_unlisted = int(line_numbers[positions[FIELD_COUNT_LIMIT]])
+        rest = str(len(positions) - FIELD_COUNT_LIMIT)
+        notes.append(RowNote(first_unlisted, REASON_FIELD_COUNT_MORE, detail=rest))
+    return tuple(notes)
+
+
+def _values_past(table: pa.Table, width: int) -> dict[int, np.ndarray]:
+    """Column position → which rows hold a value, for columns from ``width``
+    on that hold any (usually none: such columns are rare and checked fast)."""
+    return {
+        index: pc.is_valid(table.column(index)).to_numpy(zero_copy_only=False)
+        for index in range(width, table.num_columns)
+        if table.column(index).null_count < table.num_rows
+    }
 
 
 def _body_after(
@@ -1820,11 +1946,13 @@ def _body_after(
 
 def _parse_body(
     body: bytes, delimiter: str, width: int, header_index: int, max_rows: int | None
-) -> tuple[pa.Table, np.ndarray, bool]:
+) -> tuple[pa.Table, np.ndarray, bool, dict[int, int]]:
     """Parse the header line and the records below it with pyarrow, all text.
 
     Returns the table of records below the header, the line number of each
-    (as a text editor shows it) and whether it was cut at ``max_rows``.
+    (as a text editor shows it), whether it was cut at ``max_rows``, and,
+    by position, the field count of each record with more or fewer fields
+    than ``width`` (none when every record has ``width``).
     """
     truncated = False
     if max_rows is not None:
@@ -1834,21 +1962,22 @@ def _parse_body(
 
     table = _read_lines(body, delimiter, width)
     if table is not None:  # every record one line
-        return table, header_index + np.arange(2, table.num_rows + 2), truncated
+        return table, header_index + np.arange(2, table.num_rows + 2), truncated, {}
 
     # Parsed on every core first; a file with ragged rows is parsed again on
     # one thread, the only way pyarrow tells each bad row's record number.
     table, bad_rows = _read_records(body, delimiter, width, use_threads=True)
+    field_counts: dict[int, int] = {}
     if bad_rows:
         table, bad_rows = _read_records(body, delimiter, width, use_threads=False)
-        table = _merge_ragged(table, bad_rows, delimiter)
+        table, field_counts = _merge_ragged(table, bad_rows, delimiter)
     record_numbers = np.arange(2, table.num_rows + 2)
     # Without line breaks inside quoted fields every record is one line.
     if b'"' in body and body.count(b"\n") != table.num_rows + 1:
         line_numbers = _line_numbers(table, record_numbers, header_index)
     else:
         line_numbers = header_index + record_numbers
-    return table, line_numbers, truncated
+    return table, line_numbers, truncated, field_counts
 
 
 def _read_lines(body: bytes, delimiter: str, width: int) -> pa.Table | None:
@@ -1948,11 +2077,13 @@ def _nth_line_end(body: bytes, count: int) -> int:
 
 def _merge_ragged(
     table: pa.Table, bad_rows: list[tuple[int, str]], delimiter: str
-) -> pa.Table:
+) -> tuple[pa.Table, dict[int, int]]:
     """Put rows with too few or too many fields back in their place.
 
     pyarrow skips them; they are split here with the csv module, padded or
     widened, and slotted back by their record number so none is lost.
+    Returns the table and, by position, the field count of each of these
+    rows (``_field_count_notes`` tells the user of the short ones).
     """
     split_on = "\t" if delimiter == WHITESPACE else delimiter
     parsed = [_split_line(text, split_on) for _, text in bad_rows]
@@ -1978,8 +2109,11 @@ def _merge_ragged(
     good_numbers = np.setdiff1d(every, bad_numbers)
     merged = pa.concat_tables([table, bad_table])
     order = np.argsort(np.concatenate([good_numbers, bad_numbers]), kind="stable")
-    logger.warning("%d rows had a different number of fields", len(parsed))
-    return merged.take(pa.array(order))
+    logger.debug("%d rows parsed again for another field count", len(parsed))
+    field_counts = {
+        number - 2: len(fields) for (number, _), fields in zip(bad_rows, parsed)
+    }
+    return merged.take(pa.array(order)), field_counts
 
 
 def _line_numbers(

@@ -24,6 +24,13 @@ MESSAGES = {
         "en": "The file '{file}' is not a readable spreadsheet, or it is damaged. "
         "Open it in Excel, save it as .xlsx or CSV, and upload it again.",
     },
+    "error.file.pdf": {
+        "zh": "文件「{file}」是 PDF 文档，不是表格，读不出其中的数据。"
+        "请从 CRM 系统把这张表导出为 .xlsx 或 .csv 文件，再重新上传。",
+        "en": "The file '{file}' is a PDF document, not a spreadsheet, so its data "
+        "cannot be read. Export the table from the CRM as .xlsx or .csv and "
+        "upload that file.",
+    },
     "error.file.password_protected": {
         "zh": "文件「{file}」设置了打开密码，无法读取。请在 Excel 中取消密码"
         "（文件 → 信息 → 保护工作簿）后重新上传。",
@@ -165,6 +172,13 @@ MESSAGES = {
         "({detail}). It does not set the as-of date, and the client's days since "
         "it count as 0, never negative. Check it and upload again.",
     },
+    "ingest.reason.after_as_of": {
+        "zh": "第 {row} 行「{column}」的日期 {value} 晚于统计基准日 {detail}，"
+        "距基准日的天数按 0 计，会与其他这样的客户并列。请核对统计基准日或这个日期。",
+        "en": "Row {row}, column '{column}': the date {value} is after the as-of "
+        "date {detail}, so the client's days since it count as 0, tied with every "
+        "such client. Check the as-of date or the value.",
+    },
     "ingest.reason.day_first_guess": {
         "zh": "「{column}」列有 {detail} 个日期（如第 {row} 行的「{value}」）既可读作"
         "日/月/年也可读作月/日/年，列中没有能判断的值，已按日/月/年读取"
@@ -207,6 +221,24 @@ MESSAGES = {
         "en": "Column '{column}' of sheet '{detail}' holds formulas whose results "
         "were never saved, so it reads as empty. Open the file in Excel, save it "
         "and upload it again.",
+    },
+    "ingest.reason.extra_fields": {
+        "zh": "第 {row} 行有 {value} 个字段，表头只有 {detail} 个：多出的值放在了"
+        "新增的 {column} 列；请核对这一行。",
+        "en": "Row {row} has {value} fields but the header has {detail}: the extra "
+        "values went to the added column(s) {column}; check this row.",
+    },
+    "ingest.reason.missing_fields": {
+        "zh": "第 {row} 行只有 {value} 个字段，表头有 {detail} 个：从「{column}」列起"
+        "末尾缺少的值按空值载入；请核对这一行。",
+        "en": "Row {row} has {value} fields but the header has {detail}: the missing "
+        "values at the end, from column '{column}' on, were left empty; check "
+        "this row.",
+    },
+    "ingest.reason.field_count_more": {
+        "zh": "从第 {row} 行起还有 {detail} 行的字段数与表头不同，未逐一列出；请核对这些行。",
+        "en": "{detail} more rows from row {row} on have another number of fields "
+        "than the header and are not listed one by one; check them.",
     },
     # Data-quality report columns and statuses.
     "ingest.issues.row": {"zh": "行号", "en": "Row"},
