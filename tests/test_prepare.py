@@ -242,6 +242,8 @@ MIXED_AMOUNTS = [
     "(500)",
     "１２３",
     "abc",
+    "1,5",
+    "3\n4",
     "-",
     "",
 ]
@@ -312,6 +314,55 @@ def test_unreadable_infinity_is_flagged_like_any_bad_number(duckdb_con, tmp_path
 
     assert _column(duckdb_con, "amount") == [12.0, None, None, 7.0]
     assert _issues(prepared, "flagged") == [(3, "ingest.reason.bad_number")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1,200", 1_200.0),
+        ("12,345", 12_345.0),
+        ("1,200,000.50", 1_200_000.5),
+        ("¥3,000", 3_000.0),
+        ("(1,200)", -1_200.0),
+        ("1,200万", 12_000_000.0),
+        ("１，２００", 1_200.0),
+        ("1 200", 1_200.0),
+        ("34\n", 34.0),
+        ("¥3,000\r\n", 3_000.0),
+        ("1,5", None),
+        ("12,34", None),
+        ("1234,567", None),
+        ("1.200,50", None),
+        ("3\n4", None),
+        ("3\r\n4", None),
+    ],
+)
+def test_commas_group_only_thousands_and_line_breaks_split_no_number(text, expected):
+    assert parse_numbers(PARSER_CON, [text]) == [expected]
+
+
+def test_misgrouped_commas_and_line_breaks_in_a_csv_are_reported(duckdb_con, tmp_path):
+    text = (
+        "客户编号,购买次数,累计金额\n"
+        'A,"1,5","1,200,000.50"\nB,两次,"12,34"\nC,无,"1,200"\nD,"3\n4",100\n'
+    )
+
+    prepared = _load(duckdb_con, fx.text_csv(tmp_path, "n.csv", text))
+
+    assert _column(duckdb_con, "purchase_count") == [None, None, None, None]
+    assert _column(duckdb_con, "amount") == [1_200_000.5, None, 1_200.0, 100.0]
+    bad = _reasons(prepared, "ingest.reason.bad_number")
+    assert [row[:4] for row in bad] == [
+        (2, "购买次数", "1,5", "flagged"),
+        (3, "购买次数", "两次", "flagged"),
+        (3, "累计金额", "12,34", "flagged"),
+        (5, "购买次数", "3\n4", "flagged"),
+    ]
+    reason = describe_issues(prepared.issues, "en")["Reason"].tolist()
+    assert (
+        "Row 2, column '购买次数': '1,5' is not a number and is treated as "
+        "missing. Correct it and upload again."
+    ) in reason
 
 
 def test_plain_and_written_out_dates_share_a_column(duckdb_con, tmp_path):
@@ -820,6 +871,74 @@ def test_future_transaction_dates_do_not_move_as_of(duckdb_con, tmp_path):
     assert prepared.kind == "transactions"
     assert prepared.as_of == dt.date(2026, 1, 20)
     assert [row[0] for row in _reasons(prepared, "ingest.reason.future_date")] == [4]
+
+
+AS_OF_TEXT = (
+    "客户编号,最近购买日期,购买次数\n"
+    "001,2019-12-01,2\n002,2024-05-30,3\n003,2030-01-01,1\n004,2019-06-01,1\n"
+)
+
+
+def test_dates_after_an_explicit_as_of_are_flagged_and_kept(duckdb_con, tmp_path):
+    path = _text_csv(tmp_path, AS_OF_TEXT)
+
+    prepared = _load(
+        duckdb_con, path, as_of=dt.date(2020, 1, 1), today=dt.date(2026, 3, 1)
+    )
+
+    assert prepared.as_of == dt.date(2020, 1, 1)
+    assert _reasons(prepared, "ingest.reason.after_as_of") == [
+        (3, "最近购买日期", "2024-05-30", "flagged", "2020-01-01")
+    ]
+    # After today too: reported once, as a future date.
+    assert [row[0] for row in _reasons(prepared, "ingest.reason.future_date")] == [4]
+    assert _column(duckdb_con, "client_id") == ["001", "002", "003", "004"]
+    assert _column(duckdb_con, "recency_days") == [31, 0, 0, 214]
+    zh = describe_issues(prepared.issues, "zh")["原因"].tolist()
+    en = describe_issues(prepared.issues, "en")["Reason"].tolist()
+    assert (
+        "第 3 行「最近购买日期」的日期 2024-05-30 晚于统计基准日 2020-01-01，"
+        "距基准日的天数按 0 计，会与其他这样的客户并列。请核对统计基准日或这个日期。"
+    ) in zh
+    assert (
+        "Row 3, column '最近购买日期': the date 2024-05-30 is after the as-of date "
+        "2020-01-01, so the client's days since it count as 0, tied with every "
+        "such client. Check the as-of date or the value."
+    ) in en
+
+
+def test_dates_are_not_checked_against_an_as_of_taken_from_the_data(
+    duckdb_con, tmp_path
+):
+    path = _text_csv(tmp_path, AS_OF_TEXT)
+
+    prepared = _load(duckdb_con, path, today=dt.date(2026, 3, 1))
+
+    assert prepared.as_of == dt.date(2024, 5, 30)
+    assert _reasons(prepared, "ingest.reason.after_as_of") == []
+    assert [row[0] for row in _reasons(prepared, "ingest.reason.future_date")] == [4]
+
+
+def test_transaction_dates_after_an_explicit_as_of_are_flagged(duckdb_con, tmp_path):
+    path = _text_csv(
+        tmp_path,
+        "客户编号,交易日期,金额\n"
+        "001,2019-10-10,100\n001,2020-01-20,50\n002,2021-05-05,70\n002,2019-01-05,10\n",
+    )
+
+    prepared = _load(
+        duckdb_con,
+        path,
+        shape="transactions",
+        as_of=dt.date(2020, 1, 1),
+        today=dt.date(2026, 3, 1),
+    )
+
+    assert [row[:2] for row in _reasons(prepared, "ingest.reason.after_as_of")] == [
+        (3, "交易日期"),
+        (4, "交易日期"),
+    ]
+    assert _column(duckdb_con, "recency_days") == [0, 0]
 
 
 def test_undecided_day_month_column_is_flagged_once(duckdb_con, tmp_path):

@@ -8,18 +8,21 @@ The steps, all in DuckDB SQL so a million rows load in seconds:
    digits, with the column's unit applied), dates from ISO text, 2024/3/5,
    20240305, 2024年3月5日, day-first text decided per column, Excel serial
    numbers and times with zone offsets (converted to Beijing time).
-   Placeholders such as ``-``, ``暂无`` or ``#N/A`` are missing values, never
-   zero. Values a plain cast reads (1200.5, 2024-03-05) and text with nothing
-   to trim are taken as they are; only the rest goes through the parsing
-   macros, once. A clean file is checked in one pass and typed as
-   ``clients`` is written.
+   A comma counts only between groups of three digits and a line break
+   inside a value makes it no number (1,5 and 3⏎4 are reported, never read
+   as 15 or 34). Placeholders such as ``-``, ``暂无`` or ``#N/A`` are
+   missing values, never zero. Values a plain cast reads (1200.5,
+   2024-03-05) and text with nothing to trim are taken as they are; only the
+   rest goes through the parsing macros, once. A clean file is checked in
+   one pass and typed as ``clients`` is written.
 3. List every value that could not be read (flagged, kept as NULL), every
    value that was reinterpreted (coerced), every row without a client id
    (rejected) and every duplicate id dropped (excluded).
 4. For a transaction table, roll the rows up per client (last date, count,
    sum); with a client table too, join the rollup on the client id.
 5. Write ``clients`` with typed columns and the recency days against the
-   as-of date (default: the latest purchase date in the data).
+   as-of date (default: the latest purchase date in the data). Dates after
+   today, or after an as-of date given, are flagged in step 3 (recency 0).
 """
 
 from __future__ import annotations
@@ -121,6 +124,9 @@ _DMY = (
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 _DMY_HEAD = r"^(\d{1,2})[-/.](\d{1,2})[-/.]\d{4}"
+# A comma groups thousands only as 1,200 or 12,345,678.50: 1,5 or 12,34 is
+# a typo or a decimal comma, kept so the cast fails and it is reported.
+_GROUPED = r"[^0-9,.]*[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?[^0-9,.]*"
 # Field kinds typed from text; every other kind stays text, trimmed.
 _TYPED = ("number", "date")
 _PARTS = "['a', 'b', 'c', 'h', 'mi', 's', 'tz']"
@@ -135,11 +141,16 @@ _MACROS = f"""
 CREATE OR REPLACE TEMP MACRO tiering_text(v) AS nullif(trim(CASE
     WHEN strlen(v) = length(v) THEN v
     ELSE translate(v, '０１２３４５６７８９．，－＋（）％：／　', '0123456789.,-+()%:/ ')
-    END), '');
+    END, ' ' || chr(9) || chr(10) || chr(13)), '');
 CREATE OR REPLACE TEMP MACRO tiering_placeholder(s) AS
     upper(s) IN ({", ".join(_sql_text(p) for p in PLACEHOLDERS)});
+CREATE OR REPLACE TEMP MACRO tiering_ungrouped(s) AS CASE
+    WHEN NOT contains(s, ',') THEN s
+    WHEN regexp_full_match(s, {_sql_text(_GROUPED)}) THEN replace(s, ',', '')
+    ELSE s END;
 CREATE OR REPLACE TEMP MACRO tiering_signed(s) AS regexp_replace(
-    regexp_replace(s, '[\\s,¥￥$]|RMB|CNY|人民币|元', '', 'gi'), '^\\((.*)\\)$', '-\\1');
+    tiering_ungrouped(regexp_replace(s, '[ \\t¥￥$]|RMB|CNY|人民币|元', '', 'gi')),
+    '^\\((.*)\\)$', '-\\1');
 CREATE OR REPLACE TEMP MACRO tiering_scale(s) AS CASE
     WHEN suffix(s, '亿') THEN 1e8 WHEN suffix(s, '万') THEN 1e4
     WHEN suffix(s, '%') THEN 0.01 ELSE 1 END;
@@ -250,7 +261,8 @@ def load_clients(
         transactions: a transaction table to roll up and join on client id.
         transaction_mapping: the columns of ``transactions``.
         as_of: the date recency is counted to; default the latest purchase
-            date in the data, else today.
+            date in the data, else today. Given, the dates after it are
+            flagged (their recency counts 0).
         duplicates: which row of a repeated client id is kept: ``latest``
             (latest purchase date, then last row), ``first``, or ``stop``.
         shape: ``auto`` reads ``raw`` as transactions when its ids repeat a
@@ -289,7 +301,7 @@ def load_clients(
 
     today = today or dt.date.today()
     _check_ids(raw, mapping)
-    staged = _stage(con, raw, mapping, "clients", today)
+    staged = _stage(con, raw, mapping, "clients", today, as_of)
     is_transactions = shape == "transactions" or (
         shape == "auto" and transactions is None and _looks_like_transactions(staged)
     )
@@ -301,7 +313,7 @@ def load_clients(
         if transactions is not None and transaction_mapping is not None:
             _check_ids(transactions, transaction_mapping)
             rollup = _stage(
-                con, transactions, transaction_mapping, "transactions", today
+                con, transactions, transaction_mapping, "transactions", today, as_of
             )
         prepared = _load_client_table(con, staged, rollup, as_of, duplicates, today)
 
@@ -445,6 +457,7 @@ def _stage(
     mapping: Mapping,
     name: str,
     today: dt.date | None = None,
+    as_of: dt.date | None = None,
 ) -> _Staged:
     """Copy ``raw`` to DuckDB and stage its mapped fields as a typed view.
 
@@ -454,7 +467,7 @@ def _stage(
     need the macros are parsed once, into ``_tiering_<name>_parsed``, and
     joined in. Nothing but ``source`` is written at full size here.
     Dates after ``today`` (default the machine's date) do not count for the
-    latest date.
+    latest date; they and the dates after an explicit ``as_of`` are flagged.
     """
     today = today or dt.date.today()
     # The client file's text is `source` itself (no second copy of a large
@@ -472,17 +485,22 @@ def _stage(
     for variable, unit in units.items():
         con.execute(f"SET VARIABLE {variable} = ?", [unit])
     con.execute(f"CREATE OR REPLACE TEMP VIEW {staged_view} AS {select}")
-    checks = _range_checks(mapping)
+    dates = {"today": today, **({"as_of": as_of} if as_of is not None else {})}
+    checks = _range_checks(mapping, as_of is not None)
     missing, ids, distinct_ids, latest_date, out_of_place = _count_ids(
-        con, staged_view, mapping, today, checks
+        con, staged_view, mapping, dates, checks
     )
 
-    issues = [_skipped_issues(raw, name), _formula_issues(raw, name)]
+    issues = [
+        _skipped_issues(raw, name),
+        _formula_issues(raw, name),
+        _note_issues(raw, name),
+    ]
     if parsed_keys:
         issues += _value_issues(con, mapping, parsed_keys, name)
     issues.append(_undecided_date_issues(mapping, undecided, name))
     if out_of_place:
-        issues.append(_range_issues(con, staged_view, mapping, name, today, checks))
+        issues.append(_range_issues(con, staged_view, mapping, name, dates, checks))
     issues += _imprecise_id_issues(raw, mapping, name)
     rejected = _missing_id_issues(con, staged_view, mapping, name, missing)
     issues.append(rejected)
@@ -504,12 +522,13 @@ def _count_ids(
     con: duckdb.DuckDBPyConnection,
     view: str,
     mapping: Mapping,
-    today: dt.date,
+    dates: dict[str, dt.date],
     checks: dict[str, str],
 ) -> tuple[int, int, int, dt.date | None, int]:
     """Rows without an id, ids, distinct ids, the latest purchase date not
-    after ``today`` and the rows with a value out of place (``checks``), of
-    the rows with an id, in one pass."""
+    after today and the rows with a value out of place (``checks``), of
+    the rows with an id, in one pass. ``dates`` binds ``$today`` (and
+    ``$as_of`` when given)."""
     latest = (
         "max(last_purchase_date) FILTER "
         "(WHERE client_id IS NOT NULL AND last_purchase_date <= $today)"
@@ -526,9 +545,12 @@ def _count_ids(
         f"SELECT count(*) - count(client_id), count(client_id), "
         f"count(DISTINCT client_id), {latest}, {out_of_place} FROM {view}"
     )
-    return con.execute(
-        sql, {"today": today} if "$today" in sql else None
-    ).fetchall()[0]
+    return con.execute(sql, _dates_in(sql, dates)).fetchall()[0]
+
+
+def _dates_in(sql: str, dates: dict[str, dt.date]) -> dict[str, dt.date] | None:
+    """The parameters of ``dates`` that ``sql`` names (DuckDB refuses others)."""
+    return {name: day for name, day in dates.items() if f"${name}" in sql} or None
 
 
 def _copy_text(con: duckdb.DuckDBPyConnection, raw: RawTable, table: str) -> None:
@@ -792,6 +814,15 @@ def _formula_issues(raw: RawTable, file: str) -> pd.DataFrame:
     return _issue_frame(rows, "flagged", file)
 
 
+def _note_issues(raw: RawTable, file: str) -> pd.DataFrame:
+    """The rows ingest loaded as they are but noted for checking."""
+    rows = [
+        (note.row, note.column, note.value, note.reason_key, note.detail)
+        for note in raw.notes
+    ]
+    return _issue_frame(rows, "flagged", file)
+
+
 def _value_issues(
     con: duckdb.DuckDBPyConnection, mapping: Mapping, keys: list[str], file: str
 ) -> list[pd.DataFrame]:
@@ -884,14 +915,19 @@ def _undecided_date_issues(
     return _issue_frame(rows, "flagged", file)
 
 
-def _range_checks(mapping: Mapping) -> dict[str, str]:
+def _range_checks(mapping: Mapping, has_as_of: bool = False) -> dict[str, str]:
     """SQL per mapped field, true where its value is out of place: a date
-    after ``$today``, a number outside ``VALID_RANGES``."""
+    after ``$today`` (or after ``$as_of`` when ``has_as_of``), a number
+    outside ``VALID_RANGES``."""
     checks: dict[str, str] = {}
     for key in mapping.columns:
         name = quote_identifier(key)
         if FIELD_BY_KEY[key].kind == "date":
-            checks[key] = f"{name} > $today"
+            checks[key] = (
+                f"({name} > $today OR {name} > $as_of)"
+                if has_as_of
+                else f"{name} > $today"
+            )
         elif key in VALID_RANGES:
             low, high = VALID_RANGES[key]
             bounds = [f"{name} < {low!r}"] + ([f"{name} > {high!r}"] if high is not None else [])
@@ -904,32 +940,39 @@ def _range_issues(
     view: str,
     mapping: Mapping,
     file: str,
-    today: dt.date,
+    dates: dict[str, dt.date],
     checks: dict[str, str],
 ) -> pd.DataFrame:
-    """Dates after ``today`` and numbers outside ``VALID_RANGES``.
+    """Dates after today or an explicit as-of date, numbers outside
+    ``VALID_RANGES``.
 
     Run only when the counting pass (``_count_ids``) found such values: the
     rows with an id are read once more, and the few with a value out of
-    place are unnested into one line per value. Values stay as loaded.
+    place are unnested into one line per value. Values stay as loaded. A
+    date after today is reported as such even when it is after the as-of
+    date too: that message already says its recency counts 0.
     """
     values = ", ".join(
         f"{{'key': {_sql_text(key)}, 'bad': coalesce({check}, false), "
-        f"'value': CAST({quote_identifier(key)} AS VARCHAR)}}"
+        f"'value': CAST({quote_identifier(key)} AS VARCHAR), "
+        f"'future': {_after_today(key)}}}"
         for key, check in checks.items()
     )
-    found = con.execute(
-        f"""SELECT _row, v.key, v.value FROM (
+    sql = f"""SELECT _row, v.key, v.value, v.future FROM (
                 SELECT _row, unnest([{values}]) AS v FROM {view}
                 WHERE client_id IS NOT NULL AND ({" OR ".join(checks.values())})
-            ) WHERE v.bad ORDER BY _row""",
-        {"today": today} if any("$today" in c for c in checks.values()) else None,
-    ).fetchall()
+            ) WHERE v.bad ORDER BY _row"""
+    found = con.execute(sql, _dates_in(sql, dates)).fetchall()
     rows = []
-    for row, key, value in found:
+    for row, key, value, future in found:
         column = mapping.columns[key]
         if FIELD_BY_KEY[key].kind == "date":
-            rows.append((row, column, value, "ingest.reason.future_date", str(today)))
+            reason, limit = (
+                ("ingest.reason.future_date", dates["today"])
+                if future
+                else ("ingest.reason.after_as_of", dates["as_of"])
+            )
+            rows.append((row, column, value, reason, str(limit)))
             continue
         low, high = VALID_RANGES[key]
         allowed = f"≥ {_number_text(low)}" if high is None else (
@@ -938,6 +981,13 @@ def _range_issues(
         shown = _number_text(float(value) / mapping.unit(key))
         rows.append((row, column, shown, "ingest.reason.out_of_range", allowed))
     return _issue_frame(rows, "flagged", file)
+
+
+def _after_today(key: str) -> str:
+    """SQL true where the date field ``key`` is after ``$today``."""
+    if FIELD_BY_KEY[key].kind != "date":
+        return "false"
+    return f"coalesce({quote_identifier(key)} > $today, false)"
 
 
 def _imprecise_id_issues(
@@ -1180,8 +1230,9 @@ def _write_clients(
 
     ``in_row_order``: ``table`` only filters ``source``, already in ``_row``
     order, which DuckDB keeps unless told it need not; no sort then.
-    A date after ``as_of`` (flagged as in the future) counts 0 days, not
-    a negative number that would beat every recent client.
+    A date after ``as_of`` (flagged as after today or after the as-of date
+    given) counts 0 days, not a negative number that would beat every
+    recent client.
     """
     selects = ["CAST(_row AS INTEGER) AS _row", "client_id"]
     selects += [quote_identifier(key) for key in fields]
