@@ -263,3 +263,14 @@ def test_row_ids_on_a_file_with_no_known_column_exits_2_with_a_sentence(tmp_path
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert "unexpected" not in done.stderr.lower()
+
+
+def test_an_output_folder_that_does_not_exist_is_refused_before_reading(tmp_path):
+    # The input is not even readable: the output is checked first.
+    table = tmp_path / "clients.csv"
+    table.write_text("%PDF-1.4\n", encoding="utf-8")
+
+    done = _run(table, "--lang", "en", "--out", tmp_path / "missing" / "o.xlsx")
+
+    assert done.returncode == 2, done.stderr
+    assert "Cannot write 'o.xlsx'" in done.stderr

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from tiering.errors import InputFileError, TieringError
+from tiering.errors import ExportError, InputFileError, TieringError
 from tiering.export import ExportMeta, write_csv, write_workbook
 from tiering.i18n import DEFAULT_LANG, LANGS, describe_error, t
 from tiering.ingest import RawTable, read_table
@@ -165,6 +165,9 @@ def _parse_as_of(text: str | None) -> dt.date | None:
 def _check_output(out: Path) -> None:
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise TieringError("export.error.format", file=out.name)
+    # Said before reading a million rows, not after.
+    if not out.resolve().parent.is_dir():
+        raise ExportError("export.error.write", file=out.name)
 
 
 def _check_input(path: Path) -> None:
