@@ -53,6 +53,19 @@ def load(con, columns):
     return con
 
 
+# Two dimensions of one metric each: amount (quantile) and satisfaction.
+VALUE_AND_RELATIONSHIP = [
+    {"key": "value", "weight": 50, "metrics": [quantile("m", "amount")]},
+    {
+        "key": "rel",
+        "weight": 50,
+        "metrics": [
+            {"key": "sat", "field": "satisfaction", "method": "range", "weight": 1}
+        ],
+    },
+]
+
+
 def slider_index(con, standard):
     """The composite index the standard page builds for ``standard``."""
     arrays = read_metric_arrays(con)
@@ -373,17 +386,7 @@ def test_count_tiers_matches_the_full_run_after_a_cut_off_change(con):
 
 def test_a_weight_change_reuses_the_metric_scores(con):
     load(con, {"amount": [1.0, 2.0, 3.0], "satisfaction": [5.0, 3.0, 1.0]})
-    dims = [
-        {"key": "value", "weight": 50, "metrics": [quantile("m", "amount")]},
-        {
-            "key": "rel",
-            "weight": 50,
-            "metrics": [
-                {"key": "sat", "field": "satisfaction", "method": "range", "weight": 1}
-            ],
-        },
-    ]
-    standard = make_standard(None, dimensions=dims)
+    standard = make_standard(None, dimensions=VALUE_AND_RELATIONSHIP)
     score_metrics(con, standard)
     con.execute("DROP TABLE clients")  # step 2 must not need the raw table
 
@@ -549,17 +552,7 @@ def test_an_index_from_new_weights_matches_the_stored_composite(con):
             "satisfaction": [float(1 + v % 5) for v in range(40)],
         },
     )
-    dims = [
-        {"key": "value", "weight": 50, "metrics": [quantile("m", "amount")]},
-        {
-            "key": "rel",
-            "weight": 50,
-            "metrics": [
-                {"key": "sat", "field": "satisfaction", "method": "range", "weight": 1}
-            ],
-        },
-    ]
-    standard = make_standard(None, dimensions=dims)
+    standard = make_standard(None, dimensions=VALUE_AND_RELATIONSHIP)
     score_clients(con, standard)
     arrays = read_metric_arrays(con)
     groups = read_gate_groups(con, standard)

@@ -1040,18 +1040,14 @@ def _looks_like_transactions(staged: _Staged) -> bool:
 
 
 def _drop_staging(con: duckdb.DuckDBPyConnection) -> None:
-    views = con.execute(
-        "SELECT view_name FROM duckdb_views() "
-        "WHERE temporary AND starts_with(view_name, '_tiering_')"
-    ).fetchall()
-    for (view,) in views:
-        con.execute(f"DROP VIEW IF EXISTS {quote_identifier(view)}")
-    tables = con.execute(
-        "SELECT table_name FROM duckdb_tables() "
-        "WHERE temporary AND starts_with(table_name, '_tiering_')"
-    ).fetchall()
-    for (table,) in tables:
-        con.execute(f"DROP TABLE IF EXISTS {quote_identifier(table)}")
+    for kind, listing in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
+        column = f"{kind.lower()}_name"
+        names = con.execute(
+            f"SELECT {column} FROM {listing} "
+            f"WHERE temporary AND starts_with({column}, '_tiering_')"
+        ).fetchall()
+        for (name,) in names:
+            con.execute(f"DROP {kind} IF EXISTS {quote_identifier(name)}")
 
 
 # --- client tables -----------------------------------------------------------------
