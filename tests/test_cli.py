@@ -274,3 +274,16 @@ def test_an_output_folder_that_does_not_exist_is_refused_before_reading(tmp_path
 
     assert done.returncode == 2, done.stderr
     assert "Cannot write 'o.xlsx'" in done.stderr
+
+
+def test_metrics_without_a_column_are_named_in_the_summary(tmp_path):
+    table = tmp_path / "clients.csv"
+    table.write_text(
+        "客户编号,信用等级\n001,A\n002,B\n003,C\n", encoding="utf-8"
+    )
+
+    done = _run(table, "--lang", "en", "--out", tmp_path / "o.csv")
+
+    assert done.returncode == 0, done.stderr
+    assert "metrics have no column in the data and were not scored" in done.stderr
+    assert "(recency, frequency, monetary" in done.stderr

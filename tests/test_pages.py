@@ -339,3 +339,15 @@ def test_quota_mode_draws_where_each_share_falls_on_the_histogram(app):
     assert wide == sorted(wide, reverse=True)
     # A larger share of the top tier lowers where it starts.
     assert wide[0] < narrow[0]
+
+
+def test_close_tier_lines_keep_their_labels_apart(app):
+    open_page(app, "pages/standard.py")
+
+    app.slider(key="cut_钻石_0").set_value(56.0).run()
+
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    notes = {note["text"]: note["y"] for note in figure["layout"]["annotations"]}
+    # 钻石 at 56 and 黄金 at 55 would print over each other; 白银 at 35 not.
+    assert notes["钻石 ≥ 56"] != notes["黄金 ≥ 55"], notes
+    assert notes["白银 ≥ 35"] == notes["钻石 ≥ 56"], notes

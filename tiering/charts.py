@@ -10,6 +10,10 @@ from tiering.results import Breakdown
 from tiering.standard import Standard
 
 _LAYOUT = {"margin": {"l": 40, "r": 20, "t": 40, "b": 40}, "height": 340}
+# Lines closer than this many points get their labels at stepped heights
+# (LABEL_STEP of the plot apart), or the labels would print over each other.
+LABEL_CLOSE = 12.0
+LABEL_STEP = 0.09
 
 
 def tier_distribution(counts: pd.DataFrame, lang: str = "zh") -> go.Figure:
@@ -56,15 +60,20 @@ def composite_histogram(
     )
     if lines is None:
         lines = [tier.min_score for tier in standard.tiers[:-1]]
+    drawn: list[float] = []
     for tier, line in zip(standard.tiers[:-1], lines):
         if line is None:
             continue
+        # A label steps down below each close line drawn before it.
+        step = sum(abs(line - other) < LABEL_CLOSE for other in drawn)
+        drawn.append(line)
         figure.add_vline(
             x=line,
             line_color=tier.color,
             line_width=3,
             annotation_text=f"{tier.name} ≥ {line:g}",
             annotation_position=_label_side(line),
+            annotation_y=1 - LABEL_STEP * step,
         )
     figure.update_layout(
         title=t("chart.histogram.title", lang),

@@ -150,6 +150,7 @@ def run_score(args: argparse.Namespace) -> list[str]:
     finally:
         con.close()
     logger.info("score run finished in %.1f s", time.perf_counter() - started)
+    _warn_skipped_metrics(result, args.lang)
     return _summary_lines(result, prepared, args.lang)
 
 
@@ -275,3 +276,17 @@ def _summary_lines(
     if result.rows_unscored:
         lines.append(t("export.cli.unscored_line", lang, unscored=result.rows_unscored))
     return lines
+
+
+def _warn_skipped_metrics(result: ScoredResult, lang: str) -> None:
+    """Say on stderr which metrics had no column: the tiers rest on the rest."""
+    skipped = [report.key for report in result.metric_reports if not report.used]
+    if skipped:
+        note = t(
+            "export.cli.skipped_metrics",
+            lang,
+            skipped=len(skipped),
+            total=len(result.metric_reports),
+            metrics=", ".join(skipped),
+        )
+        print(note, file=sys.stderr)

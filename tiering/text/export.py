@@ -123,6 +123,13 @@ MESSAGES = {
         "zh": "已分级 {scored} 人，排除 {excluded} 行，无法使用 {rejected} 行。",
         "en": "Scored {scored}, excluded {excluded}, rejected {rejected}.",
     },
+    "export.cli.skipped_metrics": {
+        "zh": "注意：分级标准的 {total} 个指标中有 {skipped} 个在数据里找不到对应列，"
+        "未参与评分（{metrics}）；等级只依据其余指标。请核对列对应关系（--mapping）。",
+        "en": "Note: {skipped} of the standard's {total} metrics have no column in "
+        "the data and were not scored ({metrics}); tiers rest on the others. "
+        "Check the column mapping (--mapping).",
+    },
     "export.cli.unscored_line": {
         "zh": "未能分级 {unscored} 人。",
         "en": "Not tiered: {unscored}.",
