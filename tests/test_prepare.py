@@ -941,6 +941,99 @@ def test_transaction_dates_after_an_explicit_as_of_are_flagged(duckdb_con, tmp_p
     assert _column(duckdb_con, "recency_days") == [0, 0]
 
 
+def _counted(prepared, key):
+    """Count lines of ``key``: row, column, status and how many more."""
+    return [row[:2] + row[3:] for row in _reasons(prepared, key)]
+
+
+def test_many_late_dates_are_listed_to_a_thousand_then_counted_exactly(
+    duckdb_con, tmp_path
+):
+    # Rows 2..4001: every fourth date is after today (1,000 of them, all
+    # listed), the other 3,000 only after the as-of date.
+    future = [i % 4 == 3 for i in range(4000)]
+    lines = ["客户编号,最近购买日期"] + [
+        f"C{i:04d},{'2030-01-01' if late else '2024-05-30'}"
+        for i, late in enumerate(future)
+    ]
+    path = _text_csv(tmp_path, "\n".join(lines) + "\n")
+    after_as_of_rows = [i + 2 for i, late in enumerate(future) if not late]
+
+    prepared = _load(
+        duckdb_con, path, as_of=dt.date(2020, 1, 1), today=dt.date(2026, 3, 1)
+    )
+
+    listed = _reasons(prepared, "ingest.reason.after_as_of")
+    assert [row[0] for row in listed] == after_as_of_rows[:1000]
+    assert _counted(prepared, "ingest.reason.after_as_of_more") == [
+        (after_as_of_rows[1000], "最近购买日期", "flagged", "2000")
+    ]
+    assert len(_reasons(prepared, "ingest.reason.future_date")) == 1000
+    assert _reasons(prepared, "ingest.reason.future_date_more") == []
+    # Every row is still loaded and counted 0 days, listed or not.
+    assert prepared.rows_loaded == 4000
+    assert set(_column(duckdb_con, "recency_days")) == {0}
+    more = prepared.issues[
+        prepared.issues["reason_key"] == "ingest.reason.after_as_of_more"
+    ]
+    assert describe_issues(more, "en").iloc[0, -1] == (
+        f"Column '最近购买日期': 2000 more dates from row {after_as_of_rows[1000]} "
+        "on are after the as-of date as well and are not listed one by one; their "
+        "clients' days since them count as 0 too. Check the as-of date or the values."
+    )
+    assert describe_issues(more, "zh").iloc[0, -1] == (
+        f"「最近购买日期」从第 {after_as_of_rows[1000]} 行起还有 2000 个日期同样晚于"
+        "统计基准日，未逐一列出；这些客户距基准日的天数同样按 0 计。"
+        "请核对统计基准日或这些日期。"
+    )
+
+
+def test_many_future_dates_are_counted_per_column(duckdb_con, tmp_path):
+    lines = ["客户编号,最近购买日期,最近联系日期"] + [
+        f"C{i:04d},2030-01-01,{'2031-02-02' if i < 1002 else '2025-01-01'}"
+        for i in range(1500)
+    ]
+    path = _text_csv(tmp_path, "\n".join(lines) + "\n")
+
+    prepared = _load(duckdb_con, path, today=dt.date(2026, 3, 1))
+
+    assert len(_reasons(prepared, "ingest.reason.future_date")) == 2000
+    assert _counted(prepared, "ingest.reason.future_date_more") == [
+        (1002, "最近购买日期", "flagged", "500"),
+        (1002, "最近联系日期", "flagged", "2"),
+    ]
+    more = prepared.issues[
+        prepared.issues["reason_key"] == "ingest.reason.future_date_more"
+    ]
+    assert describe_issues(more.head(1), "en").iloc[0, -1] == (
+        "Column '最近购买日期': 500 more dates from row 1002 on are after today as "
+        "well and are not listed one by one; their clients' days since them count "
+        "as 0 too. Check them and upload again."
+    )
+
+
+def test_dates_after_today_up_to_a_later_as_of_count_and_are_not_flagged(
+    duckdb_con, tmp_path
+):
+    path = _text_csv(
+        tmp_path,
+        "客户编号,最近购买日期\n001,2026-01-10\n002,2026-04-15\n003,2026-08-01\n",
+    )
+
+    prepared = _load(
+        duckdb_con, path, as_of=dt.date(2026, 6, 30), today=dt.date(2026, 3, 1)
+    )
+
+    # 2026-04-15 is after today but before the as-of date chosen: 76 days,
+    # like any other date. Only the date after the as-of date is flagged.
+    assert _column(duckdb_con, "recency_days") == [171, 76, 0]
+    assert _reasons(prepared, "ingest.reason.future_date") == []
+    assert _reasons(prepared, "ingest.reason.after_as_of") == [
+        (4, "最近购买日期", "2026-08-01", "flagged", "2026-06-30")
+    ]
+    assert prepared.issues["reason_key"].tolist() == ["ingest.reason.after_as_of"]
+
+
 def test_undecided_day_month_column_is_flagged_once(duckdb_con, tmp_path):
     path = _text_csv(
         tmp_path,

@@ -22,7 +22,9 @@ The steps, all in DuckDB SQL so a million rows load in seconds:
    sum); with a client table too, join the rollup on the client id.
 5. Write ``clients`` with typed columns and the recency days against the
    as-of date (default: the latest purchase date in the data). Dates after
-   today, or after an as-of date given, are flagged in step 3 (recency 0).
+   an as-of date given, or after today when none is given, are flagged in
+   step 3 (recency 0); the first ``DATE_FLAG_LIMIT`` per column and reason
+   are listed, the rest counted on one line.
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ ISSUE_COLUMNS = ["row", "column", "value", "status", "reason_key", "detail", "fi
 ROLLUP_FIELDS = ("last_purchase_date", "purchase_count", "amount")
 # Converted values listed one by one per column; the rest are counted.
 COERCED_LIMIT = 1_000
+# Dates after today or the as-of date listed one by one per column and
+# reason; the rest are counted. An as-of date chosen years back flags nearly
+# every row, and a line each made the report slow to build and to read.
+DATE_FLAG_LIMIT = 1_000
 # A table whose ids repeat this much is read as one row per purchase.
 TRANSACTION_DISTINCT_SHARE = 0.8
 # Values that load but cannot be right, flagged for checking (still scored):
@@ -262,15 +268,17 @@ def load_clients(
         transaction_mapping: the columns of ``transactions``.
         as_of: the date recency is counted to; default the latest purchase
             date in the data, else today. Given, the dates after it are
-            flagged (their recency counts 0).
+            flagged (their recency counts 0) and the dates after today up to
+            it count as any other.
         duplicates: which row of a repeated client id is kept: ``latest``
             (latest purchase date, then last row), ``first``, or ``stop``.
         shape: ``auto`` reads ``raw`` as transactions when its ids repeat a
             lot and it has a date or amount; ``clients``/``transactions``
             decide explicitly.
         progress: called with ("load", rows done, rows in file) once loaded.
-        today: dates after it are flagged and do not set the default
-            ``as_of``; default the machine's date.
+        today: dates after it do not set the default ``as_of`` and are
+            flagged unless a later ``as_of`` is given; default the machine's
+            date.
 
     Returns:
         The row accounting, the issues and the as-of date used.
@@ -467,7 +475,8 @@ def _stage(
     need the macros are parsed once, into ``_tiering_<name>_parsed``, and
     joined in. Nothing but ``source`` is written at full size here.
     Dates after ``today`` (default the machine's date) do not count for the
-    latest date; they and the dates after an explicit ``as_of`` are flagged.
+    latest date. The dates after an explicit ``as_of`` are flagged, else the
+    dates after ``today``.
     """
     today = today or dt.date.today()
     # The client file's text is `source` itself (no second copy of a large
@@ -863,22 +872,29 @@ def _value_issues(
             (*row[:4], _in_unit(row[4], unit) if kind == "number" else str(row[4]), *row[5:])
             for row in coerced
         ]
-        frames.append(_issue_frame(_capped(coerced, column), "coerced", file))
+        more = "ingest.reason.coerced_more"
+        frames.append(
+            _issue_frame(_capped(coerced, column, more, COERCED_LIMIT), "coerced", file)
+        )
     return frames
 
 
-def _capped(rows: list[tuple], column: str) -> list[tuple]:
-    """The first ``COERCED_LIMIT`` examples, then one line counting the rest.
+def _capped(rows: list[tuple], column: str, more: str, limit: int) -> list[tuple]:
+    """The first ``limit`` lines of ``rows``, then one line ``more`` counting
+    the rest.
 
-    A million converted amounts would otherwise be a million report lines;
-    the count line carries the first row not listed.
+    ``rows`` are (row, column, value, reason key, detail, total), in row
+    order, with at least the first ``limit + 1`` of the ``total``. A million
+    converted amounts would otherwise be a million report lines; the count
+    line carries the first row not listed.
     """
-    if len(rows) <= COERCED_LIMIT:
+    if len(rows) <= limit:
         return [row[:5] for row in rows]
-    rest = rows[0][5] - COERCED_LIMIT
-    first_unlisted = rows[COERCED_LIMIT][0]
-    more = (first_unlisted, column, None, "ingest.reason.coerced_more", str(rest))
-    return [row[:5] for row in rows[:COERCED_LIMIT]] + [more]
+    rest = rows[0][5] - limit
+    first_unlisted = rows[limit][0]
+    return [row[:5] for row in rows[:limit]] + [
+        (first_unlisted, column, None, more, str(rest))
+    ]
 
 
 def _number_text(value: float) -> str:
@@ -917,17 +933,19 @@ def _undecided_date_issues(
 
 def _range_checks(mapping: Mapping, has_as_of: bool = False) -> dict[str, str]:
     """SQL per mapped field, true where its value is out of place: a date
-    after ``$today`` (or after ``$as_of`` when ``has_as_of``), a number
-    outside ``VALID_RANGES``."""
+    after ``$as_of`` when ``has_as_of``, else after ``$today``; a number
+    outside ``VALID_RANGES``.
+
+    An as-of date the user chose stands for today: a date after the
+    machine's today up to it (a clock behind, data from another time zone)
+    counts days to it as any other and is not flagged. Before today, it
+    flags every date after it, those after today too.
+    """
     checks: dict[str, str] = {}
     for key in mapping.columns:
         name = quote_identifier(key)
         if FIELD_BY_KEY[key].kind == "date":
-            checks[key] = (
-                f"({name} > $today OR {name} > $as_of)"
-                if has_as_of
-                else f"{name} > $today"
-            )
+            checks[key] = f"{name} > {'$as_of' if has_as_of else '$today'}"
         elif key in VALID_RANGES:
             low, high = VALID_RANGES[key]
             bounds = [f"{name} < {low!r}"] + ([f"{name} > {high!r}"] if high is not None else [])
@@ -943,28 +961,41 @@ def _range_issues(
     dates: dict[str, dt.date],
     checks: dict[str, str],
 ) -> pd.DataFrame:
-    """Dates after today or an explicit as-of date, numbers outside
-    ``VALID_RANGES``.
+    """Dates after an explicit as-of date or today (see ``_range_checks``),
+    numbers outside ``VALID_RANGES``.
 
     Run only when the counting pass (``_count_ids``) found such values: the
-    rows with an id are read once more, and the few with a value out of
-    place are unnested into one line per value. Values stay as loaded. A
-    date after today is reported as such even when it is after the as-of
-    date too: that message already says its recency counts 0.
+    rows with an id are read once more, and those with a value out of place
+    are unnested into one line per value. Values stay as loaded. A date
+    after today is reported as such when the as-of date is not later than
+    today: that message already says its recency counts 0. Dates are listed
+    up to ``DATE_FLAG_LIMIT`` per column and reason, then counted on one
+    line; numbers all.
     """
+    today_first = dates.get("as_of", dates["today"]) <= dates["today"]
     values = ", ".join(
-        f"{{'key': {_sql_text(key)}, 'bad': coalesce({check}, false), "
+        f"{{'key': {_sql_text(key)}, 'at': {position}, "
+        f"'bad': coalesce({check}, false), "
         f"'value': CAST({quote_identifier(key)} AS VARCHAR), "
-        f"'future': {_after_today(key)}}}"
-        for key, check in checks.items()
+        f"'future': {_after_today(key) if today_first else 'false'}, "
+        f"'capped': {'true' if FIELD_BY_KEY[key].kind == 'date' else 'false'}}}"
+        for position, (key, check) in enumerate(checks.items())
     )
-    sql = f"""SELECT _row, v.key, v.value, v.future FROM (
+    sql = f"""WITH out_of_place AS (
                 SELECT _row, unnest([{values}]) AS v FROM {view}
                 WHERE client_id IS NOT NULL AND ({" OR ".join(checks.values())})
-            ) WHERE v.bad ORDER BY _row"""
-    found = con.execute(sql, _dates_in(sql, dates)).fetchall()
+            )
+            SELECT _row, v.key, v.value, v.future,
+                   count(*) OVER (PARTITION BY v.key, v.future) AS total
+            FROM out_of_place WHERE v.bad
+            QUALIFY NOT v.capped OR row_number() OVER (
+                PARTITION BY v.key, v.future ORDER BY _row) <= $listed
+            ORDER BY _row, v.at"""
+    params = {**(_dates_in(sql, dates) or {}), "listed": DATE_FLAG_LIMIT + 1}
+    found = con.execute(sql, params).fetchall()
     rows = []
-    for row, key, value, future in found:
+    late: dict[tuple[str, str], list[tuple]] = {}
+    for row, key, value, future, total in found:
         column = mapping.columns[key]
         if FIELD_BY_KEY[key].kind == "date":
             reason, limit = (
@@ -972,7 +1003,9 @@ def _range_issues(
                 if future
                 else ("ingest.reason.after_as_of", dates["as_of"])
             )
-            rows.append((row, column, value, reason, str(limit)))
+            late.setdefault((column, reason), []).append(
+                (row, column, value, reason, str(limit), total)
+            )
             continue
         low, high = VALID_RANGES[key]
         allowed = f"≥ {_number_text(low)}" if high is None else (
@@ -980,6 +1013,8 @@ def _range_issues(
         )
         shown = _number_text(float(value) / mapping.unit(key))
         rows.append((row, column, shown, "ingest.reason.out_of_range", allowed))
+    for (column, reason), listed in late.items():
+        rows += _capped(listed, column, f"{reason}_more", DATE_FLAG_LIMIT)
     return _issue_frame(rows, "flagged", file)
 
 

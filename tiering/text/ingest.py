@@ -179,6 +179,20 @@ MESSAGES = {
         "date {detail}, so the client's days since it count as 0, tied with every "
         "such client. Check the as-of date or the value.",
     },
+    "ingest.reason.future_date_more": {
+        "zh": "「{column}」从第 {row} 行起还有 {detail} 个日期同样晚于今天，未逐一列出；"
+        "这些客户的距今天数同样按 0 计。请核对后重新上传。",
+        "en": "Column '{column}': {detail} more dates from row {row} on are after "
+        "today as well and are not listed one by one; their clients' days since "
+        "them count as 0 too. Check them and upload again.",
+    },
+    "ingest.reason.after_as_of_more": {
+        "zh": "「{column}」从第 {row} 行起还有 {detail} 个日期同样晚于统计基准日，"
+        "未逐一列出；这些客户距基准日的天数同样按 0 计。请核对统计基准日或这些日期。",
+        "en": "Column '{column}': {detail} more dates from row {row} on are after "
+        "the as-of date as well and are not listed one by one; their clients' "
+        "days since them count as 0 too. Check the as-of date or the values.",
+    },
     "ingest.reason.day_first_guess": {
         "zh": "「{column}」列有 {detail} 个日期（如第 {row} 行的「{value}」）既可读作"
         "日/月/年也可读作月/日/年，列中没有能判断的值，已按日/月/年读取"
