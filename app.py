@@ -42,7 +42,8 @@ def describe_session(holder):
     with holder.container():
         if workspace.con is not None:
             st.caption(tr("app.dataset", name=workspace.dataset_name, rows=workspace.prepared.rows_loaded))
-        st.caption(tr("app.standard", name=workspace.standard.name, version=workspace.standard.version))
+        version = app_state.standard_version()  # says so if edited, not published
+        st.caption(tr("app.standard", name=workspace.standard.name, version=version))
 
 
 # Written again after the page runs, so a load or a publish on it shows at

@@ -465,13 +465,43 @@ def standard_edited() -> bool:
     """
     standard = workspace().standard
     try:
-        published_standard()  # the bundled default counts as v1 from the start
-        stored = store().load_version(standard.name, standard.version)
+        stored = _stored_version(standard.name, standard.version)
     except TieringError:
+        return False
+    if stored is None:
         return False
     # The note is the publisher's comment, not a rule.
     rules = [{**s.to_dict(), "note": ""} for s in (stored, standard)]
     return rules[0] != rules[1]
+
+
+def _stored_version(name: str, version: int) -> Standard | None:
+    """The stored standard ``name`` ``version``.
+
+    Before anything is published, the bundled default stands as v1, read
+    from its file (None for any other): only looking, as the sidebar does on
+    every page, must not publish it.
+
+    Raises:
+        StoreError: the store cannot be opened, or has no such version.
+    """
+    if store().published_standard() is None:
+        default = load_standard(config.default_standard_path())
+        same = (default.name, default.version) == (name, version)
+        return default if same else None
+    return store().load_version(name, version)
+
+
+def standard_version() -> str:
+    """The draft's version as pages show it after a "v": an edit says so.
+
+    A draft changed since the version it is numbered as was never published
+    under that number, so it is not shown as if it were.
+    """
+    version = str(workspace().standard.version)
+    if standard_edited():
+        version += tr("app.standard.edited")
+    return version
 
 
 def export_recorder(kind: str) -> Callable[[], None]:

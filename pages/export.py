@@ -28,7 +28,7 @@ st.caption(
         name=ws.dataset_name,
         rows=result.rows_scored,
         standard=ws.standard.name,
-        version=f"{ws.standard.version}{tr('exportpage.edited') if edited else ''}",
+        version=app_state.standard_version(),
         as_of=ws.prepared.as_of,
     )
 )

@@ -17,7 +17,7 @@ st.caption(
         scored=result.rows_scored,
         unscored=result.rows_unscored,
         name=ws.standard.name,
-        version=ws.standard.version,
+        version=app_state.standard_version(),
     )
 )
 left, right = st.columns(2)

@@ -99,6 +99,8 @@ def mapping_editor(raw, key):
     return chosen, units, detected, name
 
 
+earlier = ws.prepared
+refused = False
 try:
     raws, names = {}, {}
     if client_file is not None:
@@ -108,6 +110,7 @@ try:
     for key, raw in list(raws.items()):
         if raw.data_rows == 0:  # only a header: say so before any mapping
             st.error(tr("upload.no_rows", file=raw.source_name, header=raw.header_row), icon="⚠️")
+            refused = True
             del raws[key]
     mappings = {}
     for key, raw in raws.items():
@@ -133,9 +136,15 @@ try:
             remember_mapping(mappings[key], raw, names[key])
             st.caption(tr("upload.mapping_saved", name=names[key].strip()))
 except Exception as error:
+    refused = True
     app_state.show_error(error)
 
-if ws.prepared is not None:
+# A refusal leaves the earlier data loaded: its report must not read as the
+# result of this upload. (A failure after the load, saving the mapping,
+# still shows the new data's report.)
+if refused and earlier is not None and ws.prepared is earlier:
+    st.info(tr("upload.kept_data", name=ws.dataset_name, rows=ws.prepared.rows_loaded))
+elif ws.prepared is not None:
     st.subheader(tr("upload.report", name=ws.dataset_name))
     report = ws.prepared
     cols = st.columns(4)

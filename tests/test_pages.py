@@ -351,3 +351,85 @@ def test_close_tier_lines_keep_their_labels_apart(app):
     # 钻石 at 56 and 黄金 at 55 would print over each other; 白银 at 35 not.
     assert notes["钻石 ≥ 56"] != notes["黄金 ≥ 55"], notes
     assert notes["白银 ≥ 35"] == notes["钻石 ≥ 56"], notes
+
+
+# --- an edited draft and a refused upload say what they are ------------------
+
+
+def workspace_with_an_edited_standard():
+    """A fresh workspace whose draft is v1 with one dimension weight changed."""
+    import app_state
+    from tiering import config
+    from tiering.standard import load_standard
+
+    standard = load_standard(config.default_standard_path())
+    weights = {d.key: d.weight for d in standard.dimensions}
+    weights[standard.dimensions[0].key] += 5
+    return app_state.Workspace(standard=standard.with_dimension_weights(weights))
+
+
+def test_results_page_marks_an_edited_standard_as_not_published(app):
+    open_page(app, "pages/results.py")
+    assert not any("已修改" in c.value for c in app.caption)
+
+    open_page(app, "pages/standard.py")
+    app.slider(key="cut_钻石_0").set_value(60.0).run()
+    open_page(app, "pages/results.py")
+
+    summary = next(c.value for c in app.caption if "已评分" in c.value)
+    assert summary.endswith("标准：默认分级标准 v1（已修改，未发布）"), summary
+
+
+@pytest.mark.parametrize(
+    "lang, expected",
+    [
+        ("zh", "标准：默认分级标准 v1（已修改，未发布）"),
+        ("en", "Standard: 默认分级标准 v1 (edited, not published)"),
+    ],
+)
+def test_the_sidebar_marks_an_edited_standard_as_not_published(
+    tmp_data_dir, lang, expected
+):
+    # Seeded before the first run: AppTest empties the sidebar of an
+    # st.navigation app after its second run (see
+    # test_the_sidebar_names_the_data_and_the_standard_once).
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.session_state["workspace"] = workspace_with_an_edited_standard()
+    at.session_state["lang"] = lang
+
+    at.run()
+
+    assert not at.exception, at.exception
+    assert [c.value for c in at.sidebar.caption][-1] == expected
+
+
+REFUSED_UPLOADS = [
+    pytest.param(b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n", "报告.xlsx", "是 PDF 文档", id="pdf"),
+    pytest.param(b"", "空.csv", "是空的", id="empty"),
+    pytest.param("客户编号,累计金额\n".encode(), "表头.csv", "没有数据行", id="header-only"),
+]
+
+
+@pytest.mark.parametrize("content, name, reason", REFUSED_UPLOADS)
+def test_a_refused_upload_hides_the_report_of_the_earlier_data(
+    app, content, name, reason
+):
+    upload(app, content=content, name=name)
+
+    assert reason in app.error[0].value
+    assert not app.metric
+    assert not [h.value for h in app.subheader if h.value.startswith("数据质量报告")]
+    assert [i.value for i in app.info] == [
+        "这次上传的文件没有加载，当前使用的仍是之前的数据「clients.xlsx」（5,000 位客户）。"
+    ]
+
+
+def test_a_refused_load_hides_the_report_of_the_earlier_data(app):
+    upload(app)
+
+    app.selectbox(key="duplicates").select("stop").run()
+    app.button(key="apply_upload").click().run()
+
+    assert "重复编号" in app.error[0].value
+    assert not app.metric
+    assert any("仍是之前的数据「clients.xlsx」" in i.value for i in app.info)

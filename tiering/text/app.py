@@ -54,6 +54,11 @@ MESSAGES.update(
             "zh": "标准：{name} v{version}",
             "en": "Standard: {name} v{version}",
         },
+        # After the version number wherever a draft differs from it.
+        "app.standard.edited": {
+            "zh": "（已修改，未发布）",
+            "en": " (edited, not published)",
+        },
         "app.no_data": {
             "zh": "还没有加载数据。请到「导入数据」页上传文件或加载示例数据。",
             "en": "No data is loaded yet. Upload a file or load the sample on the Upload page.",
@@ -171,6 +176,11 @@ MESSAGES.update(
             "zh": "所有行均已加载，没有发现问题。",
             "en": "Every row was loaded; no problems found.",
         },
+        "upload.kept_data": {
+            "zh": "这次上传的文件没有加载，当前使用的仍是之前的数据「{name}」（{rows:,} 位客户）。",
+            "en": "Nothing from this upload was loaded; the data in use is still "
+            "'{name}' ({rows:,} clients).",
+        },
         "upload.unmapped": {
             "zh": "未使用的列：{columns}",
             "en": "Columns not used: {columns}",
@@ -273,10 +283,6 @@ MESSAGES.update(
         "exportpage.summary": {
             "zh": "数据：{name}；{rows:,} 位客户；标准：{standard} v{version}；基准日：{as_of}",
             "en": "Data: {name}; {rows:,} clients; standard: {standard} v{version}; as of {as_of}",
-        },
-        "exportpage.edited": {
-            "zh": "（已修改，未发布）",
-            "en": " (edited, not published)",
         },
         "exportpage.edited_file": {"zh": "修改稿", "en": "edited"},
         "exportpage.xlsx": {
