@@ -399,6 +399,18 @@ def test_workbook_without_issues_says_so(tiered_con, standard, result):
     book = _workbook(tiered_con, standard, prepared, result)
 
     assert book["数据问题"]["A2"].value.startswith("所有数据行均已载入")
+    summary = [c.value for row in book["汇总"].iter_rows() for c in row if c.value]
+    assert "所有数据行均已载入，没有数据问题。" in summary
+    assert not any("见「数据问题」" in str(v) for v in summary), summary
+
+
+def test_workbook_summary_points_to_the_issues_sheet_when_there_are_issues(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    summary = [c.value for row in book["汇总"].iter_rows() for c in row if c.value]
+    assert "各行原因见「数据问题」工作表。" in summary, summary
 
 
 def test_long_table_continues_on_further_sheets(tiered_con, standard, prepared, result):

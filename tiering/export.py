@@ -746,9 +746,13 @@ def _write_summary(
     facts: list[tuple[str, Any, ColumnKind]],
     tier_counts: list[tuple],
     lang: str,
-    issues_sheet: str,
+    issues_sheet: str | None,
 ) -> None:
-    """Write the summary sheet: facts of the run, then clients per tier."""
+    """Write the summary sheet: facts of the run, then clients per tier.
+
+    It points to ``issues_sheet`` for the rows' reasons, or, when None
+    (nothing to report), says that every row was loaded.
+    """
     worksheet = workbook.add_worksheet(name)
     for col, width in enumerate((22, 30, 30)):
         worksheet.set_column_width(col, width)
@@ -774,7 +778,10 @@ def _write_summary(
     worksheet.write(row, 0, t("export.summary.total", lang), formats.bold)
     worksheet.write(row, 1, total, formats.bold)
     row += 2
-    worksheet.write(row, 0, t("export.summary.see_sheet", lang, sheet=issues_sheet))
+    if issues_sheet is None:
+        worksheet.write(row, 0, t("export.issues.none", lang))
+    else:
+        worksheet.write(row, 0, t("export.summary.see_sheet", lang, sheet=issues_sheet))
 
 
 def _write_value(
@@ -1121,8 +1128,11 @@ def write_workbook(
     tables = _SheetWriter(workbook, formats, taken, rows_per_sheet)
     try:
         summary = _unique_sheet_name(t("export.sheet.summary", lang), taken)
+        issues = getattr(prepared, "issues", None)
+        has_issues = issues is not None and len(issues) > 0
         _write_summary(
-            workbook, formats, summary, facts, tier_counts, lang, issues_base
+            workbook, formats, summary, facts, tier_counts, lang,
+            issues_base if has_issues else None,
         )
         _write_client_sheets(tables, con, columns, tier_counts, lang, progress)
         issue_batches = _rows_as_batches(issue_columns, issue_rows)
