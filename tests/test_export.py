@@ -566,6 +566,31 @@ def test_sample_workbook_round_trip(
     assert all(cell.is_date or cell.value is None for cell in dates)
 
 
+def test_csv_writes_whole_numbers_without_a_decimal_point(
+    tmp_path, default_standard_path, duckdb_con
+):
+    table = tmp_path / "clients.csv"
+    table.write_text(
+        "客户编号,累计金额,购买次数\n00001,100,4\n00002,250.5,2\n00003,,0\n",
+        encoding="utf-8",
+    )
+    standard, prepared, _ = _score_file(table, default_standard_path, duckdb_con)
+    buffer = io.BytesIO()
+
+    write_csv(buffer, duckdb_con, standard, prepared=prepared)
+
+    frame = pd.read_csv(
+        io.BytesIO(buffer.getvalue()), dtype=str, encoding="utf-8-sig",
+        keep_default_na=False,
+    ).set_index("客户编号")
+    assert frame.loc["00001", "购买次数"] == "4"
+    assert frame.loc["00003", "购买次数"] == "0"
+    # A column with a fraction keeps every value as the number it is.
+    assert float(frame.loc["00001", "累计金额"]) == 100
+    assert frame.loc["00002", "累计金额"] == "250.5"
+    assert frame.loc["00003", "累计金额"] == ""
+
+
 def test_issues_sheet_lists_rows_that_were_not_loaded(
     tmp_path, default_standard_path, duckdb_con
 ):

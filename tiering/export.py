@@ -366,7 +366,10 @@ def _export_columns(
 
 
 def _select_sql(
-    columns: Sequence[_Column], has_source: bool, tier_filter: bool = False
+    columns: Sequence[_Column],
+    has_source: bool,
+    tier_filter: bool = False,
+    ordered: bool = True,
 ) -> str:
     """Return the SELECT of the tiered list; one ``?`` when ``tier_filter``."""
     select = ",\n    ".join(
@@ -374,18 +377,19 @@ def _select_sql(
         for column in columns
     )
     join = "LEFT JOIN source AS src ON src._row = s._row" if has_source else ""
-    if any(c.expression.startswith("insight_row.") for c in columns):
+    if any("insight_row." in c.expression for c in columns):
         join += "\nLEFT JOIN insight AS insight_row ON insight_row._row = s._row"
-    if any(c.expression.startswith("typed_row.") for c in columns):
+    if any("typed_row." in c.expression for c in columns):
         join += "\nLEFT JOIN clients AS typed_row ON typed_row._row = s._row"
     where = "WHERE s.tier IS NOT DISTINCT FROM ?" if tier_filter else ""
+    order = "ORDER BY s.tier_rank ASC NULLS LAST, s.composite DESC NULLS LAST, s.client_id"
     return f"""
 SELECT
     {select}
 FROM scored AS s
 {join}
 {where}
-ORDER BY s.tier_rank ASC NULLS LAST, s.composite DESC NULLS LAST, s.client_id
+{order if ordered else ""}
 """
 
 
@@ -1174,11 +1178,35 @@ def _write_client_sheets(
         tables.write(base, columns, batches, clients, progress)
 
 
-def _neutralised(column: _Column) -> str:
-    """Return the SQL of a CSV cell, text that could start a formula prefixed."""
-    if column.kind != "text":
-        return column.expression
+def _whole_number_columns(
+    con: duckdb.DuckDBPyConnection, columns: Sequence[_Column], has_source: bool
+) -> set[str]:
+    """The headers of the number columns that hold whole numbers only.
+
+    Numbers are held as doubles, which a CSV would show as ``4.0``; these
+    columns are written as integers instead (one scan, all columns at once).
+    """
+    numbers = [c for c in columns if c.kind in ("integer", "number")]
+    if not numbers:
+        return set()
+    tests = ", ".join(
+        f"coalesce(bool_and({name} = trunc({name})) AND max(abs({name})) < 1e15, true)"
+        for name in (quote_identifier(c.header) for c in numbers)
+    )
+    found = con.execute(
+        f"SELECT {tests} FROM ({_select_sql(columns, has_source, ordered=False)})"
+    ).fetchone()
+    return {column.header for column, whole in zip(numbers, found) if whole}
+
+
+def _neutralised(column: _Column, whole: bool = False) -> str:
+    """Return the SQL of a CSV cell, text that could start a formula prefixed,
+    a number of a ``whole`` column as an integer."""
     value = column.expression
+    if whole:
+        return f"CAST({value} AS BIGINT)"
+    if column.kind != "text":
+        return value
     return (
         f"CASE WHEN regexp_matches({value}, $formula_lead) "
         f"AND NOT regexp_matches({value}, $plain_number) "
@@ -1213,8 +1241,12 @@ def write_csv(
         ExportError: nothing has been scored yet, or the file cannot be written.
     """
     columns = _export_columns(con, standard, lang, prepared)
-    safe = [_Column(c.header, _neutralised(c), c.kind) for c in columns]
-    sql = _select_sql(safe, _has_source(con))
+    has_source = _has_source(con)
+    whole = _whole_number_columns(con, columns, has_source)
+    safe = [
+        _Column(c.header, _neutralised(c, c.header in whole), c.kind) for c in columns
+    ]
+    sql = _select_sql(safe, has_source)
     try:
         with tempfile.TemporaryDirectory(prefix="tiering-csv-") as folder:
             body = Path(folder) / "body.csv"
