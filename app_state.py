@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import streamlit as st
@@ -80,6 +80,13 @@ class Workspace:
     # The composite histogram, from the index: kept until the index changes.
     histogram: Any = None
     dataset_id: int | None = None  # the stored copy of this data, once saved
+    # What the draft started from: the bundled default, a stored version
+    # chosen or just published, or a file loaded (see ``set_standard``).
+    origin: Standard | None = None
+
+    def __post_init__(self) -> None:
+        if self.origin is None:
+            self.origin = self.standard
 
 
 def lang() -> str:
@@ -233,10 +240,16 @@ def load_sample() -> None:
 
 
 def set_standard(standard: Standard, reset_widgets: bool = False) -> None:
-    """Make ``standard`` the session's draft; new widget keys if reset."""
+    """Make ``standard`` the session's draft: an edit, or a new draft if reset.
+
+    ``reset_widgets`` is for a standard set as a whole (a file loaded, a
+    stored version chosen or just published): the widgets get new keys, so
+    they start from its values, and later edits are measured against it.
+    """
     ws = workspace()
     ws.standard = standard
     if reset_widgets:
+        ws.origin = standard
         ws.standard_token += 1
 
 
@@ -457,50 +470,77 @@ def published_standard() -> Standard:
     return published
 
 
-def standard_edited() -> bool:
-    """Whether the draft differs from the stored version it is numbered as.
+StandardState = Literal["published", "edited", "unpublished"]
 
-    A standard with no stored version of its name and number (loaded from a
-    file) is taken as it is numbered.
+
+def standard_edited() -> bool:
+    """Whether the draft differs from the standard it started from.
+
+    Only the workspace is read, no store: cheap enough for every slider move.
     """
+    ws = workspace()
+    return _rules(ws.standard) != _rules(ws.origin)
+
+
+def _rules(standard: Standard) -> dict[str, Any]:
+    # The note is the publisher's comment, not a rule.
+    return {**standard.to_dict(), "note": ""}
+
+
+def standard_state() -> StandardState:
+    """How the draft stands against the published versions.
+
+    ``edited``: changed since it started (see ``standard_edited``);
+    ``unpublished``: unchanged, but no published version has its name,
+    number and rules (a file loaded); ``published``: otherwise, and also
+    when the store cannot be read, so nothing is claimed without knowing.
+    """
+    if standard_edited():
+        return "edited"
     standard = workspace().standard
     try:
         stored = _stored_version(standard.name, standard.version)
-    except TieringError:
-        return False
-    if stored is None:
-        return False
-    # The note is the publisher's comment, not a rule.
-    rules = [{**s.to_dict(), "note": ""} for s in (stored, standard)]
-    return rules[0] != rules[1]
+    except TieringError as error:
+        logger.warning("publication of the standard unknown: %s", error.key)
+        return "published"
+    if stored is None or _rules(stored) != _rules(standard):
+        return "unpublished"
+    return "published"
 
 
 def _stored_version(name: str, version: int) -> Standard | None:
-    """The stored standard ``name`` ``version``.
+    """The published standard ``name`` ``version``, or None if there is none.
 
     Before anything is published, the bundled default stands as v1, read
-    from its file (None for any other): only looking, as the sidebar does on
-    every page, must not publish it.
+    from its file: only looking, as the sidebar does on every page, must
+    not publish it.
 
     Raises:
-        StoreError: the store cannot be opened, or has no such version.
+        StoreError: the store cannot be opened.
     """
-    if store().published_standard() is None:
+    database = store()
+    if database.published_standard() is None:
         default = load_standard(config.default_standard_path())
         same = (default.name, default.version) == (name, version)
         return default if same else None
-    return store().load_version(name, version)
+    published = [
+        v for v in database.versions(name)
+        if v.version == version and v.status == "published"
+    ]
+    return database.load_version(name, version) if published else None
 
 
-def standard_version() -> str:
-    """The draft's version as pages show it after a "v": an edit says so.
+def standard_version(state: StandardState | None = None) -> str:
+    """The draft's version as pages show it after a "v", with its state.
 
-    A draft changed since the version it is numbered as was never published
-    under that number, so it is not shown as if it were.
+    A draft changed since it started, or a file never published, was never
+    published under that number, so it is not shown as if it were. A page
+    that already has ``standard_state()`` passes it, saving a store read.
     """
     version = str(workspace().standard.version)
-    if standard_edited():
-        version += tr("app.standard.edited")
+    state = state or standard_state()
+    if state != "published":
+        version += tr(f"app.standard.{state}")
     return version
 
 

@@ -13,7 +13,7 @@ ws = app_state.workspace()
 lang = app_state.lang()
 st.title(tr("page.export"))
 result = app_state.scored_or_stop()
-edited = app_state.standard_edited()
+state = app_state.standard_state()
 
 counts = result.tier_counts.drop(columns="color")
 st.dataframe(
@@ -28,20 +28,22 @@ st.caption(
         name=ws.dataset_name,
         rows=result.rows_scored,
         standard=ws.standard.name,
-        version=app_state.standard_version(),
+        version=app_state.standard_version(state),
         as_of=ws.prepared.as_of,
     )
 )
 stem = f"{ws.dataset_name.rsplit('.', 1)[0]}_{ws.standard.name}_v{ws.standard.version}"
-if edited:
-    stem += f"_{tr('exportpage.edited_file')}"
+if state != "published":
+    stem += f"_{tr(f'exportpage.{state}_file')}"
 meta = ExportMeta(
     dataset_name=ws.dataset_name,
     sheet=ws.raw.sheet if ws.raw is not None else None,
     generated_by=app_state.current_user(),
     generated_at=datetime.now(),
     as_of=ws.prepared.as_of,
-    standard_edited=edited,
+    # The summary sheet marks only an edit: ExportMeta has no field yet for a
+    # file loaded and never published, which it shows by its plain number.
+    standard_edited=state == "edited",
 )
 con, standard, prepared = ws.con, ws.standard, ws.prepared
 

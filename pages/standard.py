@@ -59,6 +59,9 @@ def live_tuning():
         standard = ws.standard
         st.warning(tr("standard.stale_counts"), icon=":material/history:")
     app_state.set_standard(standard)
+    # Here, not only in the sidebar: a slider move reruns just this fragment.
+    if app_state.standard_edited():
+        st.caption(tr("standard.draft_edited"))
     try:
         counts = app_state.tier_counts(standard)
     except Exception as error:  # e.g. no metric of the standard fits the data
@@ -138,7 +141,7 @@ note = st.text_input(tr("manage.publish.note"), key="publish_note")
 if st.button(tr("manage.publish.button"), key="publish", type="primary"):
     try:
         stored = app_state.store().publish(ws.standard, app_state.current_user(), note)
-        app_state.set_standard(stored)
+        app_state.set_standard(stored, reset_widgets=True)
         st.success(tr("manage.publish.done", name=stored.name, version=stored.version))
     except Exception as error:
         app_state.show_error(error)

@@ -354,7 +354,8 @@ def workspace_with_an_edited_standard():
     standard = load_standard(config.default_standard_path())
     weights = {d.key: d.weight for d in standard.dimensions}
     weights[standard.dimensions[0].key] += 5
-    return app_state.Workspace(standard=standard.with_dimension_weights(weights))
+    edited = standard.with_dimension_weights(weights)
+    return app_state.Workspace(standard=edited, origin=standard)
 
 
 @pytest.mark.parametrize(
@@ -426,3 +427,150 @@ def test_a_refused_load_hides_the_report_of_the_earlier_data(app):
     assert "重复编号" in app.error[0].value
     assert not app.metric
     assert any("仍是之前的数据「clients.xlsx」" in i.value for i in app.info)
+
+
+# --- a draft remembers the standard it started from ---------------------------
+
+
+def my_standard_json():
+    """The bundled default renamed 我的标准 and numbered 3: in no store."""
+    from tiering import config
+
+    data = json.loads(config.default_standard_path().read_text(encoding="utf-8"))
+    data.update(name="我的标准", version=3)
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def load_my_standard(at):
+    open_page(at, "pages/standard.py")
+    at.file_uploader(key="standard_file_0").upload(
+        "我的标准.json", my_standard_json(), "application/json"
+    ).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+@pytest.fixture
+def download_names(monkeypatch):
+    """The file names the pages give their download buttons, in the order offered."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    names = []
+    offer = DeltaGenerator.download_button
+
+    def recorded(self, *args, **kwargs):
+        names.append(kwargs.get("file_name"))
+        return offer(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recorded)
+    return names
+
+
+def export_names(at, download_names):
+    download_names.clear()
+    open_page(at, "pages/export.py")
+    return download_names[:2]
+
+
+def results_summary(at):
+    open_page(at, "pages/results.py")
+    return next(c.value for c in at.caption if "已评分" in c.value)
+
+
+def test_a_standard_loaded_from_a_file_is_marked_not_published(
+    app, download_names
+):
+    load_my_standard(app)
+
+    assert results_summary(app).endswith("标准：我的标准 v3（未发布）")
+    assert export_names(app, download_names) == [
+        "clients_我的标准_v3_未发布.xlsx",
+        "clients_我的标准_v3_未发布.csv",
+    ]
+    assert any("我的标准 v3（未发布）" in c.value for c in app.caption)
+
+
+def test_a_standard_loaded_from_a_file_and_moved_is_marked_edited(
+    app, download_names
+):
+    load_my_standard(app)
+
+    app.slider(key="cut_钻石_1").set_value(60.0).run()
+
+    assert results_summary(app).endswith("标准：我的标准 v3（已修改，未发布）")
+    assert export_names(app, download_names) == [
+        "clients_我的标准_v3_修改稿.xlsx",
+        "clients_我的标准_v3_修改稿.csv",
+    ]
+    assert any("我的标准 v3（已修改，未发布）" in c.value for c in app.caption)
+
+
+def test_a_stored_version_chosen_again_is_not_marked(app):
+    open_page(app, "pages/standard.py")
+    app.button(key="publish").click().run()
+    # Publishing gives the sliders new keys, from the next full run on.
+    open_page(app, "pages/standard.py")
+    app.slider(key="cut_钻石_1").set_value(60.0).run()
+    assert results_summary(app).endswith("v1（已修改，未发布）")
+    open_page(app, "pages/manage.py")
+
+    app.button(key="rollback").click().run()
+
+    assert not app.exception, app.exception
+    summary = results_summary(app)
+
+    assert summary.endswith("标准：默认分级标准 v2"), summary
+
+
+@pytest.mark.parametrize(
+    "lang, expected",
+    [
+        ("zh", "标准：我的标准 v3（未发布）"),
+        ("en", "Standard: 我的标准 v3 (not published)"),
+    ],
+)
+def test_the_sidebar_marks_a_standard_never_published(tmp_data_dir, lang, expected):
+    import app_state
+    from tiering.standard import loads_standard
+
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    mine = loads_standard(my_standard_json(), "我的标准.json")
+    at.session_state["workspace"] = app_state.Workspace(standard=mine)
+    at.session_state["lang"] = lang
+
+    at.run()
+
+    assert not at.exception, at.exception
+    assert [c.value for c in at.sidebar.caption][-1] == expected
+
+
+DRAFT_NOTICE = "修改稿，尚未发布"
+
+
+def main_elements(block):
+    """The main area's elements in page order (blocks flattened)."""
+    from streamlit.testing.v1.element_tree import Block
+
+    for child in block.children.values():
+        if isinstance(child, Block):
+            yield from main_elements(child)
+        else:
+            yield child
+
+
+def test_the_standard_page_says_at_once_when_the_draft_is_edited(app):
+    open_page(app, "pages/standard.py")
+    assert not any(DRAFT_NOTICE in c.value for c in app.caption)
+
+    app.slider(key="cut_钻石_0").set_value(60.0).run()
+
+    order = [e.type for e in main_elements(app.main)]
+    notice = next(c for c in app.caption if DRAFT_NOTICE in c.value)
+    # Written by the sliders' fragment, above the counts it reruns with.
+    assert order.index("caption") < order.index("metric"), order
+    assert "发布" in notice.value
+
+    app.slider(key="cut_钻石_0").set_value(75.0).run()
+
+    assert not any(DRAFT_NOTICE in c.value for c in app.caption)

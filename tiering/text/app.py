@@ -59,6 +59,12 @@ MESSAGES.update(
             "zh": "（已修改，未发布）",
             "en": " (edited, not published)",
         },
+        # After the version number of a standard loaded from a file and
+        # never published under that name, number and rules.
+        "app.standard.unpublished": {
+            "zh": "（未发布）",
+            "en": " (not published)",
+        },
         "app.no_data": {
             "zh": "还没有加载数据。请到「导入数据」页上传文件或加载示例数据。",
             "en": "No data is loaded yet. Upload a file or load the sample on the Upload page.",
@@ -141,7 +147,7 @@ MESSAGES.update(
         "upload.rows_loaded": {"zh": "已加载", "en": "Loaded"},
         "upload.rows_excluded": {"zh": "已排除", "en": "Excluded"},
         "upload.rows_rejected": {"zh": "无法使用", "en": "Rejected"},
-        "upload.as_of": {"zh": "评估基准日：{date}", "en": "As-of date: {date}"},
+        "upload.as_of": {"zh": "统计基准日：{date}", "en": "As-of date: {date}"},
         "upload.issues_download": {
             "zh": "下载问题清单（Excel）",
             "en": "Download the issues (Excel)",
@@ -217,6 +223,11 @@ MESSAGES.update(
             "en": "The tier lines are invalid: the counts and charts below still show the "
             "last valid tier lines, not the sliders' current values. Fix them as the message above says.",
         },
+        "standard.draft_edited": {
+            "zh": "当前为修改稿，尚未发布：分级结果和导出已按它计算，发布后才记入版本记录。",
+            "en": "This is an edited draft, not published: results and exports "
+            "already use it; it enters the version history once published.",
+        },
         "standard.bins": {"zh": "分箱数", "en": "Bins"},
         "standard.apply_metrics": {"zh": "应用指标修改", "en": "Apply metric changes"},
         "standard.file": {"zh": "保存与载入", "en": "Save and load"},
@@ -281,10 +292,11 @@ MESSAGES.update(
         "results.breakdown.weight": {"zh": "权重", "en": "Weight"},
         "results.breakdown.points": {"zh": "贡献分", "en": "Points"},
         "exportpage.summary": {
-            "zh": "数据：{name}；{rows:,} 位客户；标准：{standard} v{version}；基准日：{as_of}",
+            "zh": "数据：{name}；{rows:,} 位客户；标准：{standard} v{version}；统计基准日：{as_of}",
             "en": "Data: {name}; {rows:,} clients; standard: {standard} v{version}; as of {as_of}",
         },
         "exportpage.edited_file": {"zh": "修改稿", "en": "edited"},
+        "exportpage.unpublished_file": {"zh": "未发布", "en": "unpublished"},
         "exportpage.xlsx": {
             "zh": "下载 Excel 分级清单",
             "en": "Download the Excel workbook",
