@@ -51,7 +51,10 @@ def read(uploaded, key):
     timings = st.session_state.setdefault("read_seconds", {})
     timings.setdefault((uploaded.name, len(content)), seconds)
     seconds = timings[(uploaded.name, len(content))]
-    st.caption(tr("upload.read_speed", rows=raw.data_rows, seconds=f"{seconds:.1f}", rate=int(raw.data_rows / max(seconds, 1e-3))))
+    if seconds < 0.1:  # a rate from a few milliseconds would be noise
+        st.caption(tr("ingest.read_quick", rows=raw.data_rows))
+    else:
+        st.caption(tr("upload.read_speed", rows=raw.data_rows, seconds=f"{seconds:.1f}", rate=int(raw.data_rows / seconds)))
     visible = [s.name for s in raw.sheets if not s.hidden]
     if len(raw.sheets) > 1:
         sheet = st.selectbox(tr("upload.sheet", file=uploaded.name), visible, index=visible.index(raw.sheet) if raw.sheet in visible else 0, key=f"sheet_{key}")

@@ -110,6 +110,27 @@ def test_score_clients_joined_with_transactions(
     assert run.returncode == 0, run.stderr
     # The file's own id column, shown once; one row per client.
     assert _read_csv(out)["客户编号"].is_unique
+    assert "Transaction table: used " in run.stdout, run.stdout
+
+
+def test_transactions_naming_no_client_are_counted_as_excluded(
+    sample_clients_path, tmp_path
+):
+    transactions = tmp_path / "交易.csv"
+    transactions.write_text(
+        "客户编号,交易日期,金额\nC108213,2026-01-05,10\nNOPE1,2026-01-06,20\n"
+        "NOPE2,2026-01-07,30\n",
+        encoding="utf-8",
+    )
+
+    run = _run(
+        sample_clients_path, "--transactions", transactions, "--out",
+        tmp_path / "tiers.csv",
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert "交易表：使用 1 行，排除 2 行，无法使用 0 行。" in run.stdout, run.stdout
+    assert "WARNING" not in run.stderr, run.stderr
 
 
 @pytest.mark.parametrize(
@@ -286,4 +307,85 @@ def test_metrics_without_a_column_are_named_in_the_summary(tmp_path):
 
     assert done.returncode == 0, done.stderr
     assert "metrics have no column in the data and were not scored" in done.stderr
-    assert "(recency, frequency, monetary" in done.stderr
+    assert "(Recency (days), Frequency, Monetary, Assets, Overdue count" in done.stderr
+
+
+def test_metrics_without_a_column_are_named_by_their_chinese_labels(tmp_path):
+    table = tmp_path / "clients.csv"
+    table.write_text("客户编号,信用等级\n001,A\n002,B\n003,C\n", encoding="utf-8")
+
+    done = _run(table, "--out", tmp_path / "o.csv")
+
+    assert done.returncode == 0, done.stderr
+    assert "（最近购买（天）、购买次数、累计金额、金融资产、逾期次数、" in done.stderr
+    assert "recency" not in done.stderr
+
+
+def test_semicolon_file_with_decimal_commas_is_scored(tmp_path):
+    # Its data rows end with the delimiter, its header does not.
+    table = tmp_path / "crm.csv"
+    table.write_text(
+        "客户编号;累计金额;购买次数\n00001;100,5;1;\n00002;2,5;3;\n00003;80,0;2;\n",
+        encoding="utf-8-sig",
+    )
+
+    done = _run(table, "--lang", "en", "--out", tmp_path / "o.csv")
+
+    assert done.returncode == 0, done.stderr
+    tiered = _read_csv(tmp_path / "o.csv")
+    assert sorted(tiered["客户编号"]) == ["00001", "00002", "00003"]
+
+
+def test_a_mapping_file_that_is_no_mapping_gives_one_sentence_and_no_log(tmp_path):
+    out = tmp_path / "o.xlsx"
+
+    clients = PROJECT_DIR / "sample_data" / "clients.xlsx"
+
+    done = _run(clients, "--mapping", "README.md", "--out", out)
+
+    assert done.returncode == 2
+    assert done.stderr == "列对应文件无法读取或格式不对。请重新设置列对应并保存。\n"
+
+
+@pytest.mark.parametrize("option", [None, "--transactions", "--mapping", "--standard"])
+def test_a_folder_given_for_a_file_is_named_as_a_folder(tmp_path, option):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    clients = PROJECT_DIR / "sample_data" / "clients.xlsx"
+    args = [folder] if option is None else [clients, option, folder]
+
+    done = _run(*args, "--out", tmp_path / "o.xlsx")
+
+    assert done.returncode == 2
+    assert done.stderr == (
+        "「exports」是文件夹，不是文件。请给出其中某个文件的路径后重试。\n"
+    )
+
+
+def test_warnings_of_a_run_that_ends_well_are_still_shown(tmp_path):
+    table = tmp_path / "clients.csv"
+    table.write_text("客户编号,累计金额\n001,10\n002,20\n", encoding="utf-8")
+    script = (
+        "import logging, sys\n"
+        "from tiering import cli\n"
+        "real = cli.run_score\n"
+        "def run(args):\n"
+        "    logging.getLogger('tiering.test').warning('a setting was ignored')\n"
+        "    return real(args)\n"
+        "cli.run_score = run\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    argv = ["score", str(table), "--out", str(tmp_path / "o.csv")]
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "WARNING tiering.test: a setting was ignored" in done.stderr

@@ -993,3 +993,104 @@ def test_the_summary_marks_an_edited_standard_version(
     book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()), read_only=True)
     values = [v for row in book.worksheets[0].iter_rows(values_only=True) for v in row]
     assert "3 (edited, not published: see the standard sheet)" in values
+
+
+# --- row accounting of each input table -------------------------------------
+
+
+def _summary_of(path_or_buffer):
+    book = openpyxl.load_workbook(path_or_buffer, read_only=True)
+    return {
+        row[0]: row[1]
+        for row in book.worksheets[0].iter_rows(values_only=True)
+        if row and row[0] is not None
+    }
+
+
+def _score_with_transactions(tmp_path, default_standard_path, con, lang):
+    from tiering.ingest import read_table
+    from tiering.mapping import detect_mapping
+    from tiering.prepare import load_clients
+    from tiering.scoring import score_clients
+    from tiering.standard import load_standard
+
+    clients_text = "客户编号,姓名\nA1,甲\nA2,乙\n"
+    (tmp_path / "clients.csv").write_text(clients_text, "utf-8")
+    (tmp_path / "tx.csv").write_text(
+        "客户编号,交易日期,交易金额\n"
+        "A1,2024-01-05,100\nB9,2024-01-06,200\nA2,2024-02-01,300\n"
+        ",2024-02-02,50\nB9,2024-02-03,70\nC7,2024-03-01,80\n",
+        "utf-8",
+    )
+    clients = read_table(tmp_path / "clients.csv")
+    transactions = read_table(tmp_path / "tx.csv")
+    prepared = load_clients(
+        con,
+        clients,
+        detect_mapping(clients),
+        transactions=transactions,
+        transaction_mapping=detect_mapping(transactions),
+    )
+    standard = load_standard(default_standard_path)
+    result = score_clients(con, standard, lang=lang)
+    buffer = io.BytesIO()
+    write_workbook(buffer, con, standard, prepared, result, META, lang)
+    buffer.seek(0)
+    return _summary_of(buffer)
+
+
+@pytest.mark.parametrize(
+    "lang, labels",
+    [
+        (
+            "zh",
+            (
+                "已排除行数",
+                "交易表数据行数",
+                "交易表已使用行数",
+                "交易表已排除行数",
+                "交易表无法使用行数",
+            ),
+        ),
+        (
+            "en",
+            (
+                "Rows excluded",
+                "Transaction rows in file",
+                "Transaction rows used",
+                "Transaction rows excluded",
+                "Transaction rows rejected",
+            ),
+        ),
+    ],
+)
+def test_summary_counts_the_transaction_rows_excluded(
+    tmp_path, default_standard_path, duckdb_con, lang, labels
+):
+    summary = _score_with_transactions(
+        tmp_path, default_standard_path, duckdb_con, lang
+    )
+
+    # The client file lost no row; the transaction file lost three to
+    # unknown clients and one without a client id: 6 = 2 + 3 + 1.
+    assert [summary[label] for label in labels] == [0, 6, 2, 3, 1]
+
+
+def test_summary_of_a_client_table_alone_has_no_transaction_lines(
+    tiered_con, standard, prepared, result
+):
+    book = _workbook(tiered_con, standard, prepared, result)
+
+    labels = [row[0].value for row in book["汇总"].iter_rows()]
+    assert not [label for label in labels if "交易表" in str(label)]
+
+
+def test_summary_of_a_transaction_table_alone_counts_rows_not_clients(
+    tiered_con, standard, prepared, result
+):
+    alone = SimpleNamespace(**{**vars(prepared), "kind": "transactions"})
+
+    book = _workbook(tiered_con, standard, alone, result)
+
+    summary = {row[0].value: row[1].value for row in book["汇总"].iter_rows()}
+    assert summary["已载入行数"] == 5 and "已载入客户数" not in summary

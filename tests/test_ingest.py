@@ -1192,3 +1192,91 @@ def describe_error_text(note, lang):
 
     row, key, column, value, detail = note
     return t(key, lang, row=row, column=column, value=value, detail=detail)
+
+
+# Semicolon exports (European CRMs) often carry decimal commas, and close
+# every row with the delimiter; a comma split of them is as even, but narrower.
+DECIMAL_COMMA_TABLES = [
+    "客户编号;累计金额;购买次数\n00001;1,5;1\n00002;250,75;3\n",
+    "客户编号;累计金额;购买次数;\n00001;1,5;1;\n00002;250,75;3;\n",
+    "客户编号;累计金额;购买次数\n00001;1,5;1;\n00002;250,75;3;\n",
+    '"客户编号";"累计金额";"购买次数";\n"00001";"1,5";"1";\n"00002";"250,75";"3";\n',
+    "导出，2024,06\n客户编号;累计金额;购买次数\n00001;1,5;1\n00002;250,75;3\n",
+    "客户编号\t累计金额\t购买次数\t\n00001\t1,5\t1\t\n00002\t250,75\t3\t\n",
+    "客户编号|累计金额|购买次数|\n00001|1,5|1|\n00002|250,75|3|\n",
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+@pytest.mark.parametrize(
+    "text",
+    DECIMAL_COMMA_TABLES,
+    ids=[
+        "semicolon",
+        "semicolon-closing-every-row",
+        "semicolon-closing-data-rows",
+        "quoted-semicolon",
+        "title-with-commas",
+        "tab-closing-every-row",
+        "pipe-closing-every-row",
+    ],
+)
+def test_delimiter_is_found_when_values_hold_decimal_commas(tmp_path, text, encoding):
+    table = read_table(fx.text_csv(tmp_path, "semi.csv", text, encoding))
+
+    assert table.columns == ["客户编号", "累计金额", "购买次数"]
+    assert _column(table, "客户编号") == ["00001", "00002"]
+    assert _column(table, "累计金额") == ["1,5", "250,75"]
+    assert table.notes == ()
+
+
+def test_header_with_a_comma_does_not_make_a_semicolon_file_comma_separated():
+    text = "客户编号;金额（万元,含税）;购买次数\n00001;1,5;1\n00002;2,5;3\n"
+
+    table = read_table(text.encode(), filename="semi.csv")
+
+    assert table.delimiter == ";"
+    assert table.columns == ["客户编号", "金额（万元,含税）", "购买次数"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "客户编号,备注,累计金额\n00001,a;b,100\n00002,c;d,200\n",
+        "客户编号,备注;说明,累计金额\n00001,a;b,100\n00002,c;d,200\n",
+        "客户编号,备注,累计金额,\n00001,a;b;c,100,\n00002,d,200,\n",
+    ],
+)
+def test_comma_file_with_semicolons_in_its_values_stays_comma_separated(text):
+    table = read_table(text.encode(), filename="comma.csv")
+
+    assert table.delimiter == ","
+    assert _column(table, "客户编号") == ["00001", "00002"]
+
+
+# --- the upload page's read line --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (0.004, "已读取 2 行，用时不到 0.1 秒。"),
+        (0.1, "已读取 2 行，用时 0.1 秒（每秒 20 行）。"),
+        (2.0, "已读取 2 行，用时 2.0 秒（每秒 1 行）。"),
+    ],
+)
+def test_upload_page_gives_no_rate_for_a_read_under_a_tenth_of_a_second(
+    tmp_data_dir, seconds, expected
+):
+    from streamlit.testing.v1 import AppTest
+
+    content = "客户编号,累计金额\n00001,10\n00002,20\n".encode()
+    at = AppTest.from_file("../app.py", default_timeout=60).run()
+    at.switch_page("pages/upload.py").run()
+    # The page keeps the first read's time per file: set it for this file.
+    at.session_state["read_seconds"] = {("名单.csv", len(content)): seconds}
+
+    at.file_uploader[0].upload("名单.csv", content, "text/csv").run()
+
+    assert not at.exception, at.exception
+    assert expected in [caption.value for caption in at.caption]

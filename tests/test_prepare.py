@@ -46,6 +46,16 @@ def _assert_rows_add_up(prepared):
     )
     assert (main["status"] == "excluded").sum() == prepared.rows_excluded
     assert (main["status"] == "rejected").sum() == prepared.rows_rejected
+    if prepared.kind != "both":
+        return
+    assert prepared.transaction_rows_in_file == (
+        prepared.transaction_rows_loaded
+        + prepared.transaction_rows_excluded
+        + prepared.transaction_rows_rejected
+    )
+    tx = issues[issues["file"] == "transactions"]
+    assert (tx["status"] == "excluded").sum() == prepared.transaction_rows_excluded
+    assert (tx["status"] == "rejected").sum() == prepared.transaction_rows_rejected
 
 
 def _column(con, name, table="clients"):
@@ -1092,3 +1102,124 @@ def test_impossible_values_are_flagged_and_still_loaded(duckdb_con, tmp_path):
     assert _column(duckdb_con, "purchase_count") == [-3.0, 2.0, 1.0, 1.0]
     assert _column(duckdb_con, "debt_ratio") == [0.4, 5.0, 0.5, None]
     assert _column(duckdb_con, "assets") == [100_000.0, 200_000.0, -20_000.0, None]
+
+
+# --- the default as-of date and the transaction table's row accounting --------
+
+INTERACTION_TEXT = (
+    "客户编号,最近购买日期,最近互动日期\n"
+    "001,2025-05-15,2026-01-01\n"
+    "002,2025-03-01,2026-10-01\n"
+    "003,2025-01-20,2026-06-15\n"
+)
+
+
+@pytest.mark.parametrize(
+    "extra_row",
+    [
+        "",
+        # A repeated id: the as-of date is then read from the kept rows.
+        "003,2024-01-01,2026-02-02\n",
+    ],
+)
+def test_as_of_defaults_to_the_latest_purchase_or_interaction_date(
+    duckdb_con, tmp_path, extra_row
+):
+    path = _text_csv(tmp_path, INTERACTION_TEXT + extra_row)
+
+    prepared = _load(duckdb_con, path, today=dt.date(2026, 12, 4))
+
+    assert prepared.as_of == dt.date(2026, 10, 1)
+    assert _column(duckdb_con, "interaction_recency_days") == [273, 0, 108]
+    assert _column(duckdb_con, "recency_days") == [504, 579, 619]
+    assert _reasons(prepared, "ingest.reason.after_as_of") == []
+
+
+def test_as_of_defaults_to_the_latest_date_of_clients_and_transactions(
+    duckdb_con, tmp_path
+):
+    clients = _csv(
+        tmp_path,
+        "clients.csv",
+        "客户编号,最近互动日期\nA1,2024-02-10\nA2,2024-06-30\n",
+    )
+    transactions = _csv(tmp_path, "tx.csv", fx.ORPHAN_TRANSACTIONS_TEXT)
+
+    prepared = load_clients(
+        duckdb_con,
+        clients,
+        detect_mapping(clients),
+        transactions=transactions,
+        transaction_mapping=detect_mapping(transactions),
+        today=dt.date(2026, 12, 4),
+    )
+
+    assert prepared.as_of == dt.date(2024, 6, 30)
+    assert _column(duckdb_con, "recency_days") == [120, 150]
+    assert _column(duckdb_con, "interaction_recency_days") == [141, 0]
+
+
+def test_future_interaction_date_is_flagged_and_does_not_move_as_of(
+    duckdb_con, tmp_path
+):
+    path = _text_csv(
+        tmp_path,
+        "客户编号,最近购买日期,最近互动日期\n"
+        "001,2026-01-10,2026-02-01\n002,2026-01-05,2031-01-01\n",
+    )
+
+    prepared = _load(duckdb_con, path, today=dt.date(2026, 3, 1))
+
+    assert prepared.as_of == dt.date(2026, 2, 1)
+    assert _reasons(prepared, "ingest.reason.future_date") == [
+        (3, "最近互动日期", "2031-01-01", "flagged", "2026-03-01")
+    ]
+    assert _column(duckdb_con, "interaction_recency_days") == [0, 0]
+
+
+def test_interaction_dates_after_an_explicit_as_of_are_flagged(duckdb_con, tmp_path):
+    path = _text_csv(tmp_path, INTERACTION_TEXT)
+
+    prepared = _load(
+        duckdb_con, path, as_of=dt.date(2026, 3, 1), today=dt.date(2026, 12, 4)
+    )
+
+    assert [row[:3] for row in _reasons(prepared, "ingest.reason.after_as_of")] == [
+        (3, "最近互动日期", "2026-10-01"),
+        (4, "最近互动日期", "2026-06-15"),
+    ]
+
+
+def test_transaction_rows_excluded_and_rejected_are_counted(
+    duckdb_con, tmp_path, caplog
+):
+    clients = _csv(tmp_path, "clients.csv", fx.CLIENT_TABLE_TEXT)
+    transactions = _csv(tmp_path, "tx.csv", fx.ORPHAN_TRANSACTIONS_TEXT)
+
+    with caplog.at_level("INFO", logger="tiering.prepare"):
+        prepared = load_clients(
+            duckdb_con,
+            clients,
+            detect_mapping(clients),
+            transactions=transactions,
+            transaction_mapping=detect_mapping(transactions),
+        )
+
+    _assert_rows_add_up(prepared)
+    assert (
+        prepared.transaction_rows_in_file,
+        prepared.transaction_rows_loaded,
+        prepared.transaction_rows_excluded,
+        prepared.transaction_rows_rejected,
+    ) == (7, 3, 3, 1)
+    # The issues list every such row; a CLI user meets no raw log line.
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_a_client_table_alone_counts_no_transaction_rows(duckdb_con, tmp_path):
+    prepared = _load(duckdb_con, _text_csv(tmp_path, INTERACTION_TEXT))
+
+    assert (
+        prepared.transaction_rows_in_file,
+        prepared.transaction_rows_excluded,
+    ) == (0, 0)

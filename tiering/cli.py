@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import getpass
 import logging
+import logging.handlers
 import re
 import sys
 import time
@@ -102,15 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0, 1 or 2)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    held = _configure_logging(args.verbose)
     try:
         lines = getattr(args, "run", run_score)(args)
     except TieringError as error:
         logger.info("stopped: %s", error.key)
+        if held is not None:  # the sentence below says it all (see README)
+            held.buffer.clear()
         print(describe_error(error, args.lang), file=sys.stderr)
         return EXIT_USER_ERROR
     except Exception as error:
@@ -121,8 +120,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(t("error.unexpected", args.lang), file=sys.stderr)
         return EXIT_UNEXPECTED
+    finally:
+        if held is not None:
+            held.flush()
     print("\n".join(lines))
     return EXIT_OK
+
+
+def _configure_logging(verbose: bool) -> logging.handlers.MemoryHandler | None:
+    """Send log lines to stderr; without --verbose, hold them until the end.
+
+    A problem the user can fix is logged as a warning where it is found (a
+    mapping file that is no mapping), then told as one sentence: held lines
+    are dropped then. Other runs still show their warnings (a bad setting in
+    the environment) when they end; --verbose streams every line at once.
+    """
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    if verbose:
+        logging.basicConfig(level=logging.INFO, handlers=[console])
+        return None
+    held = logging.handlers.MemoryHandler(
+        capacity=1_000, flushLevel=logging.CRITICAL + 1, target=console
+    )
+    logging.basicConfig(level=logging.WARNING, handlers=[held])
+    return held
 
 
 def run_score(args: argparse.Namespace) -> list[str]:
@@ -138,6 +162,8 @@ def run_score(args: argparse.Namespace) -> list[str]:
     _check_input(args.input)
     if args.transactions:
         _check_input(args.transactions)
+    for path in (args.standard, args.mapping):
+        _refuse_folder(path)
 
     standard = load_standard(args.standard)
     con = duckdb.connect()
@@ -150,7 +176,7 @@ def run_score(args: argparse.Namespace) -> list[str]:
     finally:
         con.close()
     logger.info("score run finished in %.1f s", time.perf_counter() - started)
-    _warn_skipped_metrics(result, args.lang)
+    _warn_skipped_metrics(result, standard, args.lang)
     return _summary_lines(result, prepared, args.lang)
 
 
@@ -172,8 +198,14 @@ def _check_output(out: Path) -> None:
 
 
 def _check_input(path: Path) -> None:
+    _refuse_folder(path)
     if not path.is_file():
         raise InputFileError("export.error.input_missing", file=path.name)
+
+
+def _refuse_folder(path: Path | None) -> None:
+    if path is not None and path.is_dir():
+        raise InputFileError("cli.error.folder", file=path.name or str(path))
 
 
 def _load(
@@ -273,20 +305,39 @@ def _summary_lines(
             rejected=prepared.rows_rejected,
         )
     )
+    if prepared.kind == "both":
+        lines.append(
+            t(
+                "export.cli.transaction_rows_line",
+                lang,
+                loaded=prepared.transaction_rows_loaded,
+                excluded=prepared.transaction_rows_excluded,
+                rejected=prepared.transaction_rows_rejected,
+            )
+        )
     if result.rows_unscored:
         lines.append(t("export.cli.unscored_line", lang, unscored=result.rows_unscored))
     return lines
 
 
-def _warn_skipped_metrics(result: ScoredResult, lang: str) -> None:
+def _warn_skipped_metrics(
+    result: ScoredResult, standard: Standard, lang: str
+) -> None:
     """Say on stderr which metrics had no column: the tiers rest on the rest."""
-    skipped = [report.key for report in result.metric_reports if not report.used]
+    labels = {
+        metric.key: standard.label(metric, lang) for _, metric in standard.metrics()
+    }
+    skipped = [
+        labels.get(report.key, report.key)
+        for report in result.metric_reports
+        if not report.used
+    ]
     if skipped:
         note = t(
             "export.cli.skipped_metrics",
             lang,
             skipped=len(skipped),
             total=len(result.metric_reports),
-            metrics=", ".join(skipped),
+            metrics=t("cli.list_separator", lang).join(skipped),
         )
         print(note, file=sys.stderr)

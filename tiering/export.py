@@ -830,16 +830,35 @@ def _summary_facts(
         ("standard", standard.name, "text"),
         _version_line(standard, meta, lang),
         ("rows_in_file", getattr(prepared, "rows_in_file", None), "integer"),
-        ("rows_loaded", getattr(prepared, "rows_loaded", None), "integer"),
+        (_loaded_key(prepared), getattr(prepared, "rows_loaded", None), "integer"),
         ("rows_scored", getattr(result, "rows_scored", None), "integer"),
         ("rows_unscored", getattr(result, "rows_unscored", None), "integer"),
         ("rows_excluded", getattr(prepared, "rows_excluded", None), "integer"),
         ("rows_rejected", getattr(prepared, "rows_rejected", None), "integer"),
+        *_transaction_lines(prepared),
         ("generated_at", meta.generated_at, "datetime"),
         ("generated_by", meta.generated_by, "text"),
     ]
     return [
         (t(f"export.summary.{key}", lang), value, kind) for key, value, kind in lines
+    ]
+
+
+def _loaded_key(prepared: Any) -> str:
+    """A transaction table alone loads rows, rolled up to fewer clients."""
+    if getattr(prepared, "kind", None) == "transactions":
+        return "rows_loaded_transactions"
+    return "rows_loaded"
+
+
+def _transaction_lines(prepared: Any) -> list[tuple[str, Any, ColumnKind]]:
+    """The transaction table's row accounting, when one was joined to the
+    client table: its rows for clients not in that table are excluded."""
+    if getattr(prepared, "kind", None) != "both":
+        return []
+    return [
+        (f"transaction_{key}", getattr(prepared, f"transaction_{key}", None), "integer")
+        for key in ("rows_in_file", "rows_loaded", "rows_excluded", "rows_rejected")
     ]
 
 

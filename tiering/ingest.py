@@ -18,8 +18,9 @@ The steps:
    values when a named column comes out empty.
    Text is decoded strictly as UTF-8, then GB18030 if the result reads as
    Chinese, else by charset-normalizer's verdict (Latin-1/cp1252 exports);
-   the delimiter is chosen by how consistently it splits the first lines; the
-   body is parsed by pyarrow with every column as text.
+   the delimiter is chosen by how consistently it splits the first lines (on
+   a tie, the one giving more fields, so decimal commas in a semicolon file
+   do not win); the body is parsed by pyarrow with every column as text.
 4. The header is the first row that looks like one (mostly filled, mostly
    words rather than numbers), unless the caller names it.
 5. Blank rows and totals/notes rows below the header are taken out and listed
@@ -1738,27 +1739,49 @@ def _split_line(line: str, delimiter: str) -> list[str]:
 def _detect_delimiter(lines: list[str]) -> str:
     """Return the delimiter that splits the most lines into the same count.
 
-    Runs of spaces (logs like CDNOW's) are chosen only when no delimiter
-    splits most lines; a one-column file gets a comma.
+    On a tie the delimiter giving more fields wins: a semicolon file whose
+    amounts carry decimal commas (``00001;1,5;2``) can split as evenly on
+    commas, but into fewer fields. Runs of spaces (logs like CDNOW's) are
+    chosen only when no delimiter splits most lines; a one-column file gets
+    a comma.
     """
     filled = [line for line in lines if line.strip()]
-    scores = {
-        delimiter: _split_score(filled, delimiter)
+    shapes = {
+        delimiter: _split_shape(filled, delimiter)
         for delimiter in DELIMITERS + (WHITESPACE,)
     }
-    best = max(DELIMITERS, key=lambda delimiter: scores[delimiter])
-    if scores[best] < len(filled) * 0.5 and scores[WHITESPACE] > scores[best]:
+    best = max(DELIMITERS, key=lambda delimiter: shapes[delimiter])
+    score, whitespace_score = shapes[best][0], shapes[WHITESPACE][0]
+    if score < len(filled) * 0.5 and whitespace_score > score:
         return WHITESPACE
-    return best if scores[best] else ","
+    return best if score else ","
 
 
 def _split_score(lines: list[str], delimiter: str) -> int:
     """How many lines share the most common field count (0 if that is 1)."""
-    if not lines:
-        return 0
-    counts = Counter(len(_split_line(line, delimiter)) for line in lines)
-    width, lines_at_width = max(counts.items(), key=lambda item: (item[1], item[0]))
-    return lines_at_width if width > 1 else 0
+    return _split_shape(lines, delimiter)[0]
+
+
+def _split_shape(lines: list[str], delimiter: str) -> tuple[int, int]:
+    """How many lines share the most common field count, and that count.
+
+    Many exports close every row with the delimiter (``a;b;``), some only
+    the data rows or only the header: counted with and without that last
+    empty field, whichever makes more lines agree. ``(0, 0)`` when the lines
+    do not split.
+    """
+    fields = [_split_line(line, delimiter) for line in lines]
+    whole = Counter(len(row) for row in fields)
+    closed = Counter(
+        len(row) - 1 if len(row) > 1 and not row[-1] else len(row) for row in fields
+    )
+    shapes = [
+        (lines_at_width, width)
+        for counts in (whole, closed)
+        for width, lines_at_width in counts.items()
+        if width > 1
+    ]
+    return max(shapes, default=(0, 0))
 
 
 def _read_text(

@@ -21,10 +21,12 @@ The steps, all in DuckDB SQL so a million rows load in seconds:
 4. For a transaction table, roll the rows up per client (last date, count,
    sum); with a client table too, join the rollup on the client id.
 5. Write ``clients`` with typed columns and the recency days against the
-   as-of date (default: the latest purchase date in the data). Dates after
-   an as-of date given, or after today when none is given, are flagged in
-   step 3 (recency 0); the first ``DATE_FLAG_LIMIT`` per column and reason
-   are listed, the rest counted on one line.
+   as-of date (default: the latest date that recency is counted from, a
+   purchase or an interaction date alike, that is not after today; so no
+   date up to today counts 0 days). Dates after an as-of date given, or
+   after today when none is given, are flagged in step 3 (recency 0); the
+   first ``DATE_FLAG_LIMIT`` per column and reason are listed, the rest
+   counted on one line.
 """
 
 from __future__ import annotations
@@ -206,9 +208,11 @@ class PreparedData:
 
     ``rows_in_file == rows_loaded + rows_excluded + rows_rejected`` always
     holds, counted on the client table (on the transaction table when it is
-    the only input). ``issues`` has the columns row, column, value, status
-    (excluded, rejected, flagged, coerced), reason_key, detail and file
-    (``clients`` or ``transactions``).
+    the only input). With both tables, the ``transaction_rows_*`` counts do
+    the same for the transaction table (its rows for clients not in the
+    client table are excluded); they are 0 otherwise. ``issues`` has the
+    columns row, column, value, status (excluded, rejected, flagged,
+    coerced), reason_key, detail and file (``clients`` or ``transactions``).
     """
 
     rows_in_file: int
@@ -222,6 +226,10 @@ class PreparedData:
     unmapped_columns: list[str] = field(default_factory=list)
     transaction_mapping: Mapping | None = None
     clients: int = 0
+    transaction_rows_in_file: int = 0
+    transaction_rows_loaded: int = 0
+    transaction_rows_excluded: int = 0
+    transaction_rows_rejected: int = 0
 
 
 @dataclass
@@ -236,6 +244,7 @@ class _Staged:
     skipped: int
     ids: int
     distinct_ids: int
+    # The latest recency date (purchase or interaction) not after today.
     latest_date: dt.date | None
     # The view reads ``source`` alone (nothing joined), in ``_row`` order.
     in_row_order: bool
@@ -266,10 +275,11 @@ def load_clients(
         mapping: the columns of ``raw``.
         transactions: a transaction table to roll up and join on client id.
         transaction_mapping: the columns of ``transactions``.
-        as_of: the date recency is counted to; default the latest purchase
-            date in the data, else today. Given, the dates after it are
-            flagged (their recency counts 0) and the dates after today up to
-            it count as any other.
+        as_of: the date recency is counted to; default the latest date
+            recency is counted from (last purchase or last interaction) of
+            the loaded clients that is not after ``today``, else ``today``.
+            Given, the dates after it are flagged (their recency counts 0)
+            and the dates after today up to it count as any other.
         duplicates: which row of a repeated client id is kept: ``latest``
             (latest purchase date, then last row), ``first``, or ``stop``.
         shape: ``auto`` reads ``raw`` as transactions when its ids repeat a
@@ -281,7 +291,8 @@ def load_clients(
             date.
 
     Returns:
-        The row accounting, the issues and the as-of date used.
+        The row accounting (of each table), the issues and the as-of date
+        used.
 
     Raises:
         InputFileError: the table has a header but no data rows.
@@ -335,6 +346,14 @@ def load_clients(
         prepared.rows_excluded,
         prepared.rows_rejected,
     )
+    if prepared.kind == "both":
+        logger.info(
+            "used %d of %d transaction rows (%d excluded, %d rejected)",
+            prepared.transaction_rows_loaded,
+            prepared.transaction_rows_in_file,
+            prepared.transaction_rows_excluded,
+            prepared.transaction_rows_rejected,
+        )
     return PreparedData(
         **{**prepared.__dict__, "unmapped_columns": unmapped_columns(raw, mapping)}
     )
@@ -475,8 +494,8 @@ def _stage(
     need the macros are parsed once, into ``_tiering_<name>_parsed``, and
     joined in. Nothing but ``source`` is written at full size here.
     Dates after ``today`` (default the machine's date) do not count for the
-    latest date. The dates after an explicit ``as_of`` are flagged, else the
-    dates after ``today``.
+    latest recency date. The dates after an explicit ``as_of`` are flagged,
+    else the dates after ``today``.
     """
     today = today or dt.date.today()
     # The client file's text is `source` itself (no second copy of a large
@@ -534,16 +553,11 @@ def _count_ids(
     dates: dict[str, dt.date],
     checks: dict[str, str],
 ) -> tuple[int, int, int, dt.date | None, int]:
-    """Rows without an id, ids, distinct ids, the latest purchase date not
-    after today and the rows with a value out of place (``checks``), of
-    the rows with an id, in one pass. ``dates`` binds ``$today`` (and
-    ``$as_of`` when given)."""
-    latest = (
-        "max(last_purchase_date) FILTER "
-        "(WHERE client_id IS NOT NULL AND last_purchase_date <= $today)"
-        if "last_purchase_date" in mapping.columns
-        else "NULL"
-    )
+    """Rows without an id, ids, distinct ids, the latest recency date not
+    after today (``_latest_recency``) and the rows with a value out of
+    place (``checks``), of the rows with an id, in one pass. ``dates``
+    binds ``$today`` (and ``$as_of`` when given)."""
+    latest = _latest_recency(list(mapping.columns), "client_id IS NOT NULL AND ")
     out_of_place = (
         f"count(*) FILTER (WHERE client_id IS NOT NULL "
         f"AND ({' OR '.join(checks.values())}))"
@@ -555,6 +569,26 @@ def _count_ids(
         f"count(DISTINCT client_id), {latest}, {out_of_place} FROM {view}"
     )
     return con.execute(sql, _dates_in(sql, dates)).fetchall()[0]
+
+
+def _latest_recency(keys: list[str], condition: str = "") -> str:
+    """SQL of the latest date that recency is counted from, not after
+    ``$today``: the latest of every recency date field (``DERIVED_RECENCY``)
+    among ``keys``, NULL when none has one. ``condition`` (SQL ending in
+    ``AND``) narrows the rows.
+
+    Every such date counts to the as-of date: an as-of date set by the
+    purchase dates alone would count a later interaction date 0 days.
+    """
+    latest = [
+        f"max({name}) FILTER (WHERE {condition}{name} <= $today)"
+        for name in (
+            quote_identifier(key) for key in DERIVED_RECENCY.values() if key in keys
+        )
+    ]
+    if not latest:
+        return "CAST(NULL AS DATE)"
+    return latest[0] if len(latest) == 1 else f"greatest({', '.join(latest)})"
 
 
 def _dates_in(sql: str, dates: dict[str, dt.date]) -> dict[str, dt.date] | None:
@@ -1127,7 +1161,21 @@ def _load_client_table(
         mapping=staged.mapping,
         transaction_mapping=rollup.mapping if rollup else None,
         clients=loaded,
+        **(_transaction_counts(rollup, len(unknown)) if rollup else {}),
     )
+
+
+def _transaction_counts(rollup: _Staged, unknown: int) -> dict[str, int]:
+    """The transaction table's row accounting, as ``PreparedData`` fields:
+    rows skipped by ingest or naming no client of the table are excluded,
+    rows without a client id rejected, the rest used."""
+    excluded = rollup.skipped + unknown
+    return {
+        "transaction_rows_in_file": rollup.rows_in_file,
+        "transaction_rows_loaded": rollup.rows_in_file - excluded - rollup.rejected,
+        "transaction_rows_excluded": excluded,
+        "transaction_rows_rejected": rollup.rejected,
+    }
 
 
 def _drop_duplicates(
@@ -1192,8 +1240,10 @@ def _unknown_client_issues(
             "ingest.reason.unknown_client",
         ],
     ).fetchall()
+    # Info, not a warning: every such row is in the issues and the counts,
+    # and the command line shows warnings to its users as raw log lines.
     if rows:
-        logger.warning("%d transaction rows name no client of the table", len(rows))
+        logger.info("%d transaction rows name no client of the table", len(rows))
     return _issue_frame(rows, "excluded", "transactions")
 
 
@@ -1240,14 +1290,12 @@ def _join_rollup(con: duckdb.DuckDBPyConnection, fields: list[str]) -> list[str]
 def _latest_date(
     con: duckdb.DuckDBPyConnection, fields: list[str], today: dt.date
 ) -> dt.date | None:
-    """The latest purchase date of the kept clients that is not after ``today``."""
-    if "last_purchase_date" not in fields:
+    """The latest recency date of the kept clients (last purchase or last
+    interaction) that is not after ``today``; None when there is none."""
+    if not set(fields) & set(DERIVED_RECENCY.values()):
         return None
-    return con.execute(
-        "SELECT max(last_purchase_date) FROM _tiering_clients_kept "
-        "WHERE last_purchase_date <= ?",
-        [today],
-    ).fetchall()[0][0]
+    sql = f"SELECT {_latest_recency(fields)} FROM _tiering_clients_kept"
+    return con.execute(sql, {"today": today}).fetchall()[0][0]
 
 
 def _write_clients(
