@@ -41,9 +41,8 @@ meta = ExportMeta(
     generated_by=app_state.current_user(),
     generated_at=datetime.now(),
     as_of=ws.prepared.as_of,
-    # The summary sheet marks only an edit: ExportMeta has no field yet for a
-    # file loaded and never published, which it shows by its plain number.
     standard_edited=state == "edited",
+    standard_unpublished=state == "unpublished",
 )
 con, standard, prepared = ws.con, ws.standard, ws.prepared
 

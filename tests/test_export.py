@@ -982,17 +982,29 @@ def test_a_workbook_made_in_the_last_instant_of_a_minute_is_written(
     assert dt.datetime(2024, 4, 1, 9, 30, 59) in values
 
 
-def test_the_summary_marks_an_edited_standard_version(
-    tiered_con, standard, prepared, result
+@pytest.mark.parametrize(
+    "state, line",
+    [
+        ({"standard_edited": True}, "3 (edited, not published: see the standard sheet)"),
+        (
+            {"standard_unpublished": True},
+            "3 (not published: loaded from a file, see the standard sheet)",
+        ),
+        ({}, 3),
+    ],
+    ids=["edited", "unpublished", "published"],
+)
+def test_the_summary_marks_an_edited_or_unpublished_standard_version(
+    tiered_con, standard, prepared, result, state, line
 ):
-    meta = dataclasses.replace(META, standard_edited=True)
+    meta = dataclasses.replace(META, **state)
     buffer = io.BytesIO()
 
     write_workbook(buffer, tiered_con, standard, prepared, result, meta, "en")
 
     book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()), read_only=True)
-    values = [v for row in book.worksheets[0].iter_rows(values_only=True) for v in row]
-    assert "3 (edited, not published: see the standard sheet)" in values
+    rows = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True)}
+    assert rows["Standard version"] == line
 
 
 # --- row accounting of each input table -------------------------------------

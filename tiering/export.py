@@ -116,8 +116,10 @@ class ExportMeta:
     generated_by: str = ""
     generated_at: dt.datetime = field(default_factory=dt.datetime.now)
     as_of: dt.date | None = None
-    # The standard differs from the stored version of its name and number.
+    # The standard differs from the one the draft started from.
     standard_edited: bool = False
+    # Unchanged, but never published under its name and number (a file).
+    standard_unpublished: bool = False
 
 
 @dataclass(frozen=True)
@@ -811,11 +813,15 @@ def _write_value(
 def _version_line(
     standard: Standard, meta: ExportMeta, lang: str
 ) -> tuple[str, Any, ColumnKind]:
-    """The summary's version line; an edited draft says so (see ExportMeta)."""
-    if not meta.standard_edited:
+    """The summary's version line; an edited or unpublished draft says so
+    (see ExportMeta)."""
+    if meta.standard_edited:
+        key = "export.summary.version_edited"
+    elif meta.standard_unpublished:
+        key = "export.summary.version_unpublished"
+    else:
         return ("version", standard.version, "integer")
-    text = t("export.summary.version_edited", lang, version=standard.version)
-    return ("version", text, "text")
+    return ("version", t(key, lang, version=standard.version), "text")
 
 
 def _summary_facts(

@@ -30,6 +30,10 @@ MESSAGES = {
         "zh": "{version}（已修改，未发布：实际参数见「分级标准」表）",
         "en": "{version} (edited, not published: see the standard sheet)",
     },
+    "export.summary.version_unpublished": {
+        "zh": "{version}（未发布：从文件载入，实际参数见「分级标准」表）",
+        "en": "{version} (not published: loaded from a file, see the standard sheet)",
+    },
     "export.summary.rows_in_file": {"zh": "文件数据行数", "en": "Rows in file"},
     "export.summary.rows_loaded": {"zh": "已载入客户数", "en": "Clients loaded"},
     "export.summary.rows_scored": {"zh": "已分级客户数", "en": "Clients tiered"},
