@@ -998,6 +998,34 @@ def test_many_late_dates_are_listed_to_a_thousand_then_counted_exactly(
     )
 
 
+def test_many_unreadable_values_are_listed_to_a_thousand_then_counted(
+    duckdb_con, tmp_path
+):
+    lines = ["客户编号,最近购买日期,购买次数"] + [
+        f"C{i:04d},{'bad' if i < 1500 else '2025-01-01'},{'x' if i < 1001 else 3}"
+        for i in range(2000)
+    ]
+    path = _text_csv(tmp_path, "\n".join(lines) + "\n")
+
+    prepared = _load(duckdb_con, path, today=dt.date(2026, 3, 1))
+
+    assert len(_reasons(prepared, "ingest.reason.bad_date")) == 1000
+    assert len(_reasons(prepared, "ingest.reason.bad_number")) == 1000
+    assert _counted(prepared, "ingest.reason.bad_date_more") == [
+        (1002, "最近购买日期", "flagged", "500")
+    ]
+    assert _counted(prepared, "ingest.reason.bad_number_more") == [
+        (1002, "购买次数", "flagged", "1")
+    ]
+    assert prepared.rows_loaded == 2000
+    more = prepared.issues[
+        prepared.issues["reason_key"] == "ingest.reason.bad_date_more"
+    ]
+    assert describe_issues(more, "zh").iloc[0, -1].startswith(
+        "「最近购买日期」从第 1002 行起还有 500 个值同样不是可识别的日期"
+    )
+
+
 def test_many_future_dates_are_counted_per_column(duckdb_con, tmp_path):
     lines = ["客户编号,最近购买日期,最近联系日期"] + [
         f"C{i:04d},2030-01-01,{'2031-02-02' if i < 1002 else '2025-01-01'}"

@@ -60,6 +60,10 @@ ISSUE_COLUMNS = ["row", "column", "value", "status", "reason_key", "detail", "fi
 ROLLUP_FIELDS = ("last_purchase_date", "purchase_count", "amount")
 # Converted values listed one by one per column; the rest are counted.
 COERCED_LIMIT = 1_000
+# Unreadable values (not a number, not a date) listed one by one per
+# column; the rest are counted. Each reads as missing, so a column typed
+# wrongly throughout would otherwise be a report line per row.
+UNREADABLE_LIMIT = 1_000
 # Dates after today or the as-of date listed one by one per column and
 # reason; the rest are counted. An as-of date chosen years back flags nearly
 # every row, and a line each made the report slow to build and to read.
@@ -879,14 +883,23 @@ def _value_issues(
     for key in keys:
         kind, column = FIELD_BY_KEY[key].kind, mapping.columns[key]
         value, text = quote_identifier(key), quote_identifier(key + "__text")
+        bad = f"ingest.reason.bad_{kind}"
         unreadable = con.execute(
-            f"""SELECT _row, ?, {text}, ?, NULL FROM {table}
+            f"""SELECT _row, ?, {text}, ?, NULL, count(*) OVER () AS total
+                FROM {table}
                 WHERE {value} IS NULL AND tiering_text({text}) IS NOT NULL
                   AND NOT tiering_placeholder(tiering_text({text}))
+                QUALIFY row_number() OVER (ORDER BY _row) <= ?
                 ORDER BY _row""",
-            [column, f"ingest.reason.bad_{kind}"],
+            [column, bad, UNREADABLE_LIMIT + 1],
         ).fetchall()
-        frames.append(_issue_frame(unreadable, "flagged", file))
+        frames.append(
+            _issue_frame(
+                _capped(unreadable, column, f"{bad}_more", UNREADABLE_LIMIT),
+                "flagged",
+                file,
+            )
+        )
 
         # Reinterpretation worth telling: a unit word, brackets, a percent,
         # full-width digits, or a date given as an Excel serial number.

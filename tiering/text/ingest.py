@@ -150,6 +150,20 @@ MESSAGES = {
         "en": "Row {row}, column '{column}': '{value}' is not a number and is "
         "treated as missing. Correct it and upload again.",
     },
+    "ingest.reason.bad_number_more": {
+        "zh": "「{column}」从第 {row} 行起还有 {detail} 个值同样不是数字，未逐一列出；"
+        "它们都按空值处理。请核对这一列后重新上传。",
+        "en": "Column '{column}': {detail} more values from row {row} on are not "
+        "numbers either and are not listed one by one; all are treated as "
+        "missing. Check the column and upload again.",
+    },
+    "ingest.reason.bad_date_more": {
+        "zh": "「{column}」从第 {row} 行起还有 {detail} 个值同样不是可识别的日期，"
+        "未逐一列出；它们都按空值处理。请核对这一列后重新上传。",
+        "en": "Column '{column}': {detail} more values from row {row} on are not "
+        "dates we can read either and are not listed one by one; all are "
+        "treated as missing. Check the column and upload again.",
+    },
     "ingest.reason.bad_date": {
         "zh": "第 {row} 行「{column}」的值「{value}」不是可识别的日期，按空值处理。"
         "请改成 2024-03-05 这样的格式后重新上传。",
