@@ -588,7 +588,7 @@ def ensure_insight(split: Any = None) -> None:
     key = (repr(split), lang(), _signature(ws.standard.to_dict().get("playbook")))
     exists = ws.con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'insight'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if exists and st.session_state.get("insight_key") == key:
         return
     build_insight_table(ws.con, ws.standard, ws.prepared.as_of, lang(), split)

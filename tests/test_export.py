@@ -516,6 +516,21 @@ def test_csv_neutralises_formula_leading_text(tiered_con, standard):
     assert "-1" in notes
 
 
+def test_the_connection_is_free_after_each_export(
+    sample_clients_path, default_standard_path, duckdb_con
+):
+    # A result left unfinished made the next query on the session's
+    # connection fail ("对比已发布版本" after a CSV download).
+    standard, prepared, result = _score_file(
+        sample_clients_path, default_standard_path, duckdb_con
+    )
+
+    write_csv(io.BytesIO(), duckdb_con, standard, prepared=prepared)
+    assert duckdb_con.sql("SELECT count(*) FROM clients").fetchall()[0][0] > 0
+    write_workbook(io.BytesIO(), duckdb_con, standard, prepared, result, META)
+    assert duckdb_con.sql("SELECT count(*) FROM clients").fetchall()[0][0] > 0
+
+
 def test_csv_columns_match_the_all_clients_sheet(
     tiered_con, standard, prepared, result
 ):

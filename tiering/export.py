@@ -1218,9 +1218,10 @@ def _whole_number_columns(
         f"coalesce(bool_and({name} = trunc({name})) AND max(abs({name})) < 1e15, true)"
         for name in (quote_identifier(c.header) for c in numbers)
     )
-    found = con.execute(
+    # fetchall, not fetchone: a result left unfinished blocks the connection.
+    (found,) = con.execute(
         f"SELECT {tests} FROM ({_select_sql(columns, has_source, ordered=False)})"
-    ).fetchone()
+    ).fetchall()
     return {column.header for column, whole in zip(numbers, found) if whole}
 
 
@@ -1281,7 +1282,7 @@ def write_csv(
                 "formula_lead": _FORMULA_LEAD,
                 "plain_number": _PLAIN_NUMBER,
             }
-            _sort_within_budget(con, lambda: con.execute(copy, params))
+            _sort_within_budget(con, lambda: con.execute(copy, params).fetchall())
             _copy_with_bom(body, target)
     except OSError as error:
         logger.warning("CSV could not be written: %s", type(error).__name__)

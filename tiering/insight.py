@@ -481,7 +481,7 @@ def rfm_split_values(
         return None
     function = "median" if split.rule == "median" else "avg"
     selects = ", ".join(f"{function}({quote_identifier(name)})" for name in RFM_FIELDS)
-    computed = con.execute(f"SELECT {selects} FROM clients").fetchone()
+    computed = con.execute(f"SELECT {selects} FROM clients").fetchall()[0]
     values = {}
     for name, value in zip(RFM_FIELDS, computed, strict=True):
         manual = getattr(split, name) if split.rule == "manual" else None

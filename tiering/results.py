@@ -121,7 +121,7 @@ def client_list(
         params["search"] = search.strip().lower()
     where = " AND ".join(conditions)
     base = f"FROM {SCORED} AS s JOIN clients AS c USING (_row) WHERE {where}"
-    (total,) = con.execute(f"SELECT count(*) {base}", params).fetchone()
+    (total,) = con.execute(f"SELECT count(*) {base}", params).fetchall()[0]
     params["limit"] = limit
     heading = {
         key: quote_identifier(t(f"results.column.{key}", lang))

@@ -257,7 +257,7 @@ def _quantile_lines(
     values = [f"TRY_CAST({quote_identifier(m.field)} AS DOUBLE)" for m in metrics]
     counts = con.execute(
         f"SELECT {', '.join(f'count({v})' for v in values)} FROM {CLIENTS}"
-    ).fetchone()
+    ).fetchall()[0]
     wanted = {}  # metric index → order-statistic positions (0-based, ascending)
     for index, (metric, n) in enumerate(zip(metrics, counts)):
         if n >= 2:
@@ -297,7 +297,7 @@ def _order_statistics(
         f"at{i}": [(j + 0.5) / counts[i] for j in positions]
         for i, positions in wanted.items()
     }
-    row = con.execute(f"SELECT {', '.join(selects)} FROM {CLIENTS}", at).fetchone()
+    row = con.execute(f"SELECT {', '.join(selects)} FROM {CLIENTS}", at).fetchall()[0]
     found = dict(zip(wanted, row))
     checks, params = [], {}
     for i, positions in wanted.items():
@@ -307,7 +307,7 @@ def _order_statistics(
             checks.append(f"count_if({values[i]} < $q{i}_{p})")
             checks.append(f"count_if({values[i]} <= $q{i}_{p})")
     tallies = iter(
-        con.execute(f"SELECT {', '.join(checks)} FROM {CLIENTS}", params).fetchone()
+        con.execute(f"SELECT {', '.join(checks)} FROM {CLIENTS}", params).fetchall()[0]
     )
     exact = {}
     for i, positions in wanted.items():
@@ -320,7 +320,7 @@ def _order_statistics(
                     f"SELECT v FROM (SELECT {values[i]} AS v FROM {CLIENTS}) "
                     "WHERE v IS NOT NULL ORDER BY v LIMIT 1 OFFSET $position",
                     {"position": position},
-                ).fetchone()
+                ).fetchall()[0]
             exact[i].append(value)
     return exact
 
@@ -764,8 +764,8 @@ def _tier_lines(
         SELECT {lines} FROM positions
         """,
         shares,
-    ).fetchone()
-    return list(row) if row else []
+    ).fetchall()
+    return list(row[0]) if row else []
 
 
 def _gate_values(

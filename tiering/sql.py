@@ -2,6 +2,10 @@
 
 Identifiers come only from validated column lists and pass through
 ``quote_identifier``; values are always bound parameters.
+
+Results are read to their end (``fetchall``, never ``fetchone``): DuckDB
+refuses any other query on a connection that holds an unfinished result,
+and the session's connection is shared by every page.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ def bounded_memory(
     used, before = con.execute(
         "SELECT (SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()),"
         " current_setting('memory_limit')"
-    ).fetchone()
+    ).fetchall()[0]
     _use_private_temp_directory(con)
     con.execute(f"SET memory_limit = '{(int(used) + extra_bytes) >> 20} MiB'")
     try:
@@ -46,14 +50,14 @@ def bounded_memory(
         # The setting reads back rounded (18.8 GiB); the default is restored
         # exactly, any other limit as it read.
         con.execute("RESET memory_limit")
-        (now,) = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        (now,) = con.execute("SELECT current_setting('memory_limit')").fetchall()[0]
         if now != before:
             con.execute(f"SET memory_limit = '{_literal(before)}'")
 
 
 def _use_private_temp_directory(con: duckdb.DuckDBPyConnection) -> None:
     """Point DuckDB's spill files at a private folder, once per database."""
-    (current,) = con.execute("SELECT current_setting('temp_directory')").fetchone()
+    (current,) = con.execute("SELECT current_setting('temp_directory')").fetchall()[0]
     if current != DEFAULT_TEMP_DIRECTORY:
         return
     folder = tempfile.mkdtemp(prefix="tiering-duckdb-")
