@@ -167,6 +167,8 @@ def test_missing_file_exits_2_with_message_in_english(tmp_path):
     ("args", "expected"),
     [
         (["--as-of", "2024-13-01"], "统计基准日「2024-13-01」不是有效日期"),
+        (["--as-of", "1800-01-01"], "统计基准日「1800-01-01」超出范围"),
+        (["--as-of", "9999-12-31"], "统计基准日「9999-12-31」超出范围"),
         (["--out", "tiers.pdf"], "只支持 .xlsx 或 .csv 输出"),
     ],
 )

@@ -180,13 +180,24 @@ def run_score(args: argparse.Namespace) -> list[str]:
     return _summary_lines(result, prepared, args.lang)
 
 
+# As-of dates a workbook can show and recency can be counted to.
+EARLIEST_AS_OF = dt.date(1900, 1, 1)
+LATEST_AS_OF = dt.date(2099, 12, 31)
+
+
 def _parse_as_of(text: str | None) -> dt.date | None:
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        as_of = dt.date.fromisoformat(text)
     except ValueError:
         raise TieringError("export.error.as_of", value=text) from None
+    if not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        raise TieringError(
+            "export.error.as_of_range", value=text,
+            earliest=EARLIEST_AS_OF.isoformat(), latest=LATEST_AS_OF.isoformat(),
+        )
+    return as_of
 
 
 def _check_output(out: Path) -> None:

@@ -179,6 +179,11 @@ MESSAGES = {
         "zh": "找不到文件「{file}」，请检查路径和文件名后重试。",
         "en": "The file '{file}' was not found. Check the path and name and try again.",
     },
+    "export.error.as_of_range": {
+        "zh": "统计基准日「{value}」超出范围，请填写 {earliest} 到 {latest} 之间的日期。",
+        "en": "The as-of date '{value}' is out of range. Use a date from {earliest} "
+        "to {latest}.",
+    },
     "export.error.as_of": {
         "zh": "统计基准日「{value}」不是有效日期，请按 YYYY-MM-DD 填写，例如 2024-06-30。",
         "en": "The as-of date '{value}' is not a valid date. Use YYYY-MM-DD, "
