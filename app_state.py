@@ -119,10 +119,22 @@ def show_error(error: BaseException) -> None:
 def workspace() -> Workspace:
     """Return this session's workspace, creating it (with the standard) once."""
     if "workspace" not in st.session_state:
-        st.session_state["workspace"] = Workspace(
-            standard=load_standard(config.SAMPLE_DATA_DIR / "default_standard.json")
-        )
+        st.session_state["workspace"] = Workspace(standard=_starting_standard())
     return st.session_state["workspace"]
+
+
+def _starting_standard() -> Standard:
+    """The standard a new session starts from: the latest published one.
+
+    Before anything is published, or when the store cannot be read, the
+    bundled default (read from its file; nothing is published by looking).
+    """
+    try:
+        published = store().published_standard()
+    except TieringError as error:
+        logger.warning("new session on the bundled standard: %s", error.key)
+        published = None
+    return published or load_standard(config.default_standard_path())
 
 
 READS_KEPT = 4

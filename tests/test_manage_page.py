@@ -58,3 +58,24 @@ def test_publishing_from_the_standard_page_adds_a_version(app):
     assert any("已发布「默认分级标准」第 1 版" in s.value for s in app.success)
     app.button(key="impact_preview").click().run()
     assert any("0 位等级变化" in i.value for i in app.info)
+
+
+def test_a_new_session_starts_from_the_latest_published_standard(app):
+    # One manager moves a cut-off and publishes: version 1.
+    app.switch_page("pages/standard.py").run()
+    app.slider(key="cut_钻石_0").set_value(60.0).run()
+    app.text_input(key="publish_note").input("钻石线 60").run()
+    app.button(key="publish").click().run()
+    assert any("第 1 版" in s.value for s in app.success)
+
+    # A colleague opens the app afterwards: the published line, unmarked.
+    other = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    other.run()
+    other.switch_page("pages/standard.py").run()
+
+    assert not other.exception, other.exception
+    assert other.slider(key="cut_钻石_0").value == 60.0
+    assert not any("修改稿" in c.value for c in other.caption)
+    other.switch_page("pages/results.py").run()
+    summary = next(c.value for c in other.caption if "已评分" in c.value)
+    assert summary.endswith("标准：默认分级标准 v1"), summary
