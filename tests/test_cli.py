@@ -33,9 +33,12 @@ def _read_csv(path):
 
 
 def _printed_counts(stdout, separator):
+    """The tier lines: the ones before the row accounting."""
     counts = {}
-    for line in stdout.splitlines()[:-1]:
+    for line in stdout.splitlines():
         tier, _, clients = line.partition(separator)
+        if not clients.removesuffix(" 人").isdigit():
+            break
         counts[tier] = int(clients.removesuffix(" 人"))
     return counts
 
@@ -391,3 +394,37 @@ def test_warnings_of_a_run_that_ends_well_are_still_shown(tmp_path):
 
     assert done.returncode == 0, done.stderr
     assert "WARNING tiering.test: a setting was ignored" in done.stderr
+
+
+def test_data_issues_beside_a_csv_go_to_a_workbook_and_are_announced(tmp_path):
+    import openpyxl
+
+    source = tmp_path / "eu.csv"
+    source.write_text(
+        "客户编号;累计金额;购买次数\n00001;1234,56;1\n00002;99,5;2\n00003;100;3\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "tiers.csv"
+
+    run = _run(source, "--out", out)
+
+    assert run.returncode == 0, run.stderr
+    issues = tmp_path / "tiers_数据问题.xlsx"
+    assert f"数据问题清单共 2 行，已写入 {issues}" in run.stdout, run.stdout
+    sheet = openpyxl.load_workbook(issues).worksheets[0]
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert any("1234,56" in text and "不是数字" in text for text in texts), texts
+
+
+def test_data_issues_in_a_workbook_are_announced(tmp_path):
+    source = tmp_path / "eu.csv"
+    source.write_text("客户编号,购买次数\n00001,x\n00002,2\n", encoding="utf-8")
+    out = tmp_path / "tiers.xlsx"
+
+    run = _run(source, "--lang", "en", "--out", out)
+
+    assert run.returncode == 0, run.stderr
+    assert (
+        "Data issue lines: 1, in the 'Data issues' sheet of the output."
+    ) in run.stdout, run.stdout
+    assert not (tmp_path / "tiers_issues.xlsx").exists()

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from tiering.errors import ExportError, InputFileError, TieringError
-from tiering.export import ExportMeta, write_csv, write_workbook
+from tiering.export import ExportMeta, write_csv, write_issues_workbook, write_workbook
 from tiering.i18n import DEFAULT_LANG, LANGS, describe_error, t
 from tiering.ingest import RawTable, read_table
 from tiering.mapping import Mapping, detect_mapping, load_mapping
@@ -173,11 +173,12 @@ def run_score(args: argparse.Namespace) -> list[str]:
         # The next step, RFM class, CLV and follow-up date go out as columns.
         build_insight_table(con, standard, prepared.as_of, lang=args.lang)
         _write(con, standard, prepared, result, args, sheet)
+        issues = _write_issues(prepared, args)
     finally:
         con.close()
     logger.info("score run finished in %.1f s", time.perf_counter() - started)
     _warn_skipped_metrics(result, standard, args.lang)
-    return _summary_lines(result, prepared, args.lang)
+    return _summary_lines(result, prepared, args.lang) + issues
 
 
 # As-of dates a workbook can show and recency can be counted to.
@@ -289,6 +290,25 @@ def _write(
         as_of=prepared.as_of,
     )
     write_workbook(args.out, con, standard, prepared, result, meta, lang=args.lang)
+
+
+def _write_issues(prepared: PreparedData, args: argparse.Namespace) -> list[str]:
+    """Say where the data issues are; beside a CSV, write them to a workbook.
+
+    A CSV has no room for them, and every row not scored as it was read must
+    be reported somewhere (ids as text, so a workbook, not another CSV).
+    """
+    lines = len(prepared.issues)
+    if not lines:
+        return []
+    if args.out.suffix.lower() != ".csv":
+        sheet = t("export.sheet.issues", args.lang)
+        return [t("export.cli.issues_sheet", args.lang, lines=lines, sheet=sheet)]
+    target = args.out.with_name(
+        f"{args.out.stem}_{t('export.cli.issues_file', args.lang)}.xlsx"
+    )
+    write_issues_workbook(target, prepared, args.lang)
+    return [t("export.cli.issues_written", args.lang, lines=lines, path=target)]
 
 
 def _operator() -> str:

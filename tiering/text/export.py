@@ -164,6 +164,15 @@ MESSAGES = {
         "zh": "未能分级 {unscored} 人。",
         "en": "Not tiered: {unscored}.",
     },
+    "export.cli.issues_sheet": {
+        "zh": "数据问题清单共 {lines:,} 行，见输出文件的「{sheet}」工作表。",
+        "en": "Data issue lines: {lines:,}, in the '{sheet}' sheet of the output.",
+    },
+    "export.cli.issues_written": {
+        "zh": "数据问题清单共 {lines:,} 行，已写入 {path}",
+        "en": "Data issue lines: {lines:,}, written to {path}",
+    },
+    "export.cli.issues_file": {"zh": "数据问题", "en": "issues"},
     "export.cli.written": {"zh": "已写入 {path}", "en": "Written to {path}"},
     "export.error.format": {
         "zh": "无法写入「{file}」：只支持 .xlsx 或 .csv 输出，请更换文件扩展名。",
