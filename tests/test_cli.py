@@ -90,9 +90,82 @@ def test_score_transactions_gives_one_row_per_client(
 
     assert run.returncode == 0, run.stderr
     tiers = _read_csv(out)
-    assert tiers["client_id"].is_unique
+    # The id shows once, as the file's own column.
+    assert tiers["客户编号"].is_unique and "client_id" not in tiers.columns
     assert "frequency_points" in tiers.columns
     assert len(tiers) == sum(_printed_counts(run.stdout, ": ").values())
+
+
+@pytest.mark.parametrize(
+    "lang, headers",
+    [
+        ("zh", ["客户编号", "最近购买日期", "购买次数", "累计金额", "渠道"]),
+        (
+            "en",
+            [
+                "客户编号",
+                "Last purchase date",
+                "Purchase count",
+                "Total amount",
+                "渠道",
+            ],
+        ),
+        ("zh-xlsx", ["客户编号", "最近购买日期", "购买次数", "累计金额", "渠道"]),
+    ],
+)
+def test_score_transactions_names_the_rolled_up_columns_and_the_id_once(
+    sample_transactions_path, tmp_path, lang, headers
+):
+    suffix = "xlsx" if lang.endswith("xlsx") else "csv"
+    out = tmp_path / f"tiers.{suffix}"
+
+    run = _run(sample_transactions_path, "--lang", lang[:2], "--out", out)
+
+    assert run.returncode == 0, run.stderr
+    if suffix == "csv":
+        columns = list(_read_csv(out).columns)
+    else:
+        book = openpyxl.load_workbook(out, read_only=True)
+        columns = [cell.value for cell in next(book.worksheets[1].iter_rows())]
+    assert columns[:5] == headers
+    assert not [name for name in columns if name.startswith("客户编号_")]
+    assert not {"last_purchase_date", "purchase_count", "amount"} & set(columns)
+
+
+def test_score_clients_with_transactions_shows_the_values_scored(tmp_path):
+    clients = tmp_path / "clients.csv"
+    clients.write_text(
+        "客户编号,最近购买日期,购买次数,累计金额\n"
+        "K1,2024-05-01,9,9000000\n"
+        "K2,,,\n"
+        "K3,2019-01-01,1,100\n",
+        encoding="utf-8",
+    )
+    transactions = tmp_path / "tx.csv"
+    transactions.write_text(
+        "客户编号,交易日期,交易金额\n"
+        "K2,2024-04-01,5000000\nK2,2024-06-01,4000000\nK2,2024-06-20,3000000\n"
+        "K1,2020-01-01,10\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "tiers.csv"
+
+    run = _run(clients, "--transactions", transactions, "--out", out)
+
+    assert run.returncode == 0, run.stderr
+    tiers = _read_csv(out).set_index("客户编号")
+    scored = [
+        "最近购买日期（评分所用）",
+        "购买次数（评分所用）",
+        "累计金额（评分所用）",
+    ]
+    # K2's own cells are blank: what it was scored with came from its purchases.
+    assert list(tiers.loc["K2", ["最近购买日期", "购买次数", "累计金额"]]) == [""] * 3
+    assert list(tiers.loc["K2", scored]) == ["2024-06-20", "3", "12000000"]
+    # K1 has its own values, and they win over its transactions.
+    assert list(tiers.loc["K1", scored]) == ["2024-05-01", "9", "9000000"]
+    # The top tier, which its own blank cells could never explain.
+    assert tiers.loc["K2", "分级"] == next(iter(_printed_counts(run.stdout, "：")))
 
 
 def test_score_clients_joined_with_transactions(
@@ -230,12 +303,12 @@ def test_cdnow_transactions_tier_every_customer_once(real_data_dir, tmp_path):
     assert run.returncode == 0, run.stderr
     tiers = _read_csv(out)
     counts = _printed_counts(run.stdout, ": ")
-    assert len(tiers) == 23_570 and tiers["client_id"].is_unique
+    assert len(tiers) == 23_570 and tiers["customer_id"].is_unique
     assert sum(counts.values()) == 23_570
     assert tiers["tier"].value_counts().to_dict() == {
         tier: clients for tier, clients in counts.items() if clients
     }
-    assert tiers["client_id"].str.len().eq(5).all()
+    assert tiers["customer_id"].str.len().eq(5).all()
 
 
 def test_cdnow_best_customer_lands_in_top_tier(real_data_dir, tmp_path):
@@ -250,7 +323,7 @@ def test_cdnow_best_customer_lands_in_top_tier(real_data_dir, tmp_path):
     run = _run(source, "--lang", "en", "--out", out)
 
     assert run.returncode == 0, run.stderr
-    tiers = _read_csv(out).set_index("client_id")
+    tiers = _read_csv(out).set_index("customer_id")
     top_tier = next(iter(_printed_counts(run.stdout, ": ")))
     assert per_client.loc[best, "last"] == per_client["last"].max()
     assert tiers.loc[best, "tier"] == top_tier

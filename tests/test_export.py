@@ -1121,3 +1121,164 @@ def test_summary_of_a_transaction_table_alone_counts_rows_not_clients(
 
     summary = {row[0].value: row[1].value for row in book["汇总"].iter_rows()}
     assert summary["已载入行数"] == 5 and "已载入客户数" not in summary
+
+
+# --- transactions: rolled-up values under readable headers --------------------
+
+TRANSACTIONS_TEXT = (
+    "客户编号,交易日期,交易金额（万元）,渠道\n"
+    "A1,2024-01-05,100,线上\n"
+    "A2,2024-02-01,300,线下\n"
+    "A1,2024-03-02,10.5,中介\n"
+)
+
+
+def _score_tables(con, standard_path, transactions_path, clients_path=None):
+    """Read, load, score one or two tables; return standard and prepared."""
+    from tiering.ingest import read_table
+    from tiering.mapping import detect_mapping
+    from tiering.prepare import load_clients
+    from tiering.scoring import score_clients
+    from tiering.standard import load_standard
+
+    transactions = read_table(transactions_path)
+    clients = read_table(clients_path) if clients_path else None
+    prepared = load_clients(
+        con,
+        clients,
+        detect_mapping(clients) if clients else None,
+        transactions=transactions,
+        transaction_mapping=detect_mapping(transactions),
+    )
+    standard = load_standard(standard_path)
+    score_clients(con, standard)
+    return standard, prepared
+
+
+@pytest.mark.parametrize(
+    "lang, rolled_up",
+    [
+        ("zh", ["最近购买日期", "购买次数", "累计金额（万元）"]),
+        (
+            "en",
+            ["Last purchase date", "Purchase count", "Total amount (× 10,000 yuan)"],
+        ),
+    ],
+)
+def test_a_transaction_table_alone_shows_its_rollup_under_readable_headers(
+    tmp_path, default_standard_path, duckdb_con, lang, rolled_up
+):
+    (tmp_path / "tx.csv").write_text(TRANSACTIONS_TEXT, "utf-8")
+    standard, prepared = _score_tables(
+        duckdb_con, default_standard_path, tmp_path / "tx.csv"
+    )
+    buffer = io.BytesIO()
+
+    write_csv(buffer, duckdb_con, standard, lang, prepared=prepared)
+
+    frame = pd.read_csv(io.BytesIO(buffer.getvalue()), dtype=str, encoding="utf-8-sig")
+    assert list(frame.columns[:5]) == ["客户编号", *rolled_up, "渠道"]
+    # The id once, as the file's own column; no field key as a header.
+    assert not {"客户编号_2", "client_id"} & set(frame.columns)
+    assert not {"last_purchase_date", "purchase_count", "amount"} & set(frame.columns)
+    row = frame.set_index("客户编号").loc["A1"]
+    # The latest date, the number of purchases, the sum in the file's unit.
+    assert list(row[rolled_up]) == ["2024-03-02", "2", "110.5"]
+    assert row["渠道"] == "中介"
+
+
+def test_a_transaction_table_alone_has_the_same_headers_in_workbook_and_csv(
+    tmp_path, default_standard_path, duckdb_con
+):
+    (tmp_path / "tx.csv").write_text(TRANSACTIONS_TEXT, "utf-8")
+    standard, prepared = _score_tables(
+        duckdb_con, default_standard_path, tmp_path / "tx.csv"
+    )
+    result = SimpleNamespace(rows_scored=2, rows_unscored=0, tier_counts=None)
+    buffer = io.BytesIO()
+
+    write_csv(buffer, duckdb_con, standard, prepared=prepared)
+
+    book = _workbook(duckdb_con, standard, prepared, result)
+    header, rows = _table(book["全部客户"])
+    frame = pd.read_csv(io.BytesIO(buffer.getvalue()), dtype=str, encoding="utf-8-sig")
+    assert list(frame.columns) == header
+    cells = {row[0].value: dict(zip(header, row)) for row in rows}
+    assert cells["A1"]["最近购买日期"].value == dt.datetime(2024, 3, 2)
+    assert cells["A1"]["累计金额（万元）"].value == pytest.approx(110.5)
+    assert cells["A1"]["购买次数"].data_type == "n"
+
+
+CLIENTS_TEXT = (
+    "客户编号,最近购买日期,购买次数,累计金额（万元）\n"
+    "A1,2023-06-30,7,500\n"
+    "A2,,,\n"
+    "A3,2022-01-01,1,abc\n"
+)
+
+
+def _export_both(tmp_path, standard_path, con, lang):
+    (tmp_path / "clients.csv").write_text(CLIENTS_TEXT, "utf-8")
+    (tmp_path / "tx.csv").write_text(
+        TRANSACTIONS_TEXT + "A3,2024-01-10,40,线上\n", "utf-8"
+    )
+    standard, prepared = _score_tables(
+        con, standard_path, tmp_path / "tx.csv", tmp_path / "clients.csv"
+    )
+    buffer = io.BytesIO()
+    write_csv(buffer, con, standard, lang, prepared=prepared)
+    return pd.read_csv(
+        io.BytesIO(buffer.getvalue()),
+        dtype=str,
+        encoding="utf-8-sig",
+        keep_default_na=False,
+    ).set_index("客户编号")
+
+
+@pytest.mark.parametrize(
+    "lang, scored",
+    [
+        (
+            "zh",
+            [
+                "最近购买日期（评分所用）",
+                "购买次数（评分所用）",
+                "累计金额（万元，评分所用）",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Last purchase date (as scored)",
+                "Purchase count (as scored)",
+                "Total amount (× 10,000 yuan, as scored)",
+            ],
+        ),
+    ],
+)
+def test_clients_with_transactions_show_the_values_they_were_scored_with(
+    tmp_path, default_standard_path, duckdb_con, lang, scored
+):
+    frame = _export_both(tmp_path, default_standard_path, duckdb_con, lang)
+
+    columns = list(frame.columns)
+    assert columns[:3] == ["最近购买日期", "购买次数", "累计金额（万元）"]
+    assert columns[3:6] == scored
+    # A2 is blank in the client table: its values come from its transaction.
+    assert list(frame.loc["A2", ["最近购买日期", "购买次数"]]) == ["", ""]
+    assert list(frame.loc["A2", scored]) == ["2024-02-01", "1", "300"]
+    # A1 has its own values: the client table wins over the transactions.
+    assert list(frame.loc["A1", scored]) == ["2023-06-30", "7", "500"]
+    # A3's amount is unreadable: its transaction's amount was scored.
+    assert list(frame.loc["A3", scored]) == ["2022-01-01", "1", "40"]
+
+
+def test_clients_with_transactions_summary_states_which_value_wins(
+    tmp_path, default_standard_path, duckdb_con
+):
+    summary = _score_with_transactions(
+        tmp_path, default_standard_path, duckdb_con, "zh"
+    )
+
+    rule = summary["评分所用值"]
+    assert "客户表有值时用客户表的值" in rule and "交易表" in rule

@@ -5,11 +5,15 @@ The steps:
 1. Decide the columns. The original columns of ``source`` come first, in file
    order, then the columns the scoring added (client id, metric points,
    dimension scores, composite, tier before gates, gate, tier, reason), named
-   in the user's language. An added name that equals an original one (case
+   in the user's language. A name that repeats an earlier one (case
    ignored, as DuckDB and Excel ignore it) gets a ``_2`` suffix. With the
    load's mapping, the id column is shown once (as typed), and a column
    mapped to a number or date field shows the value read into ``clients``
    (a number back in the column's unit), empty where it could not be read.
+   A transaction table's rolled-up date, count and amount are named in the
+   user's language. A client table joined to transactions adds, before the
+   scores, the value each field the transactions could fill was scored with
+   (the client table's own columns show only its cells).
    Another original column whose every filled value is an ISO date (a plain
    decimal) becomes a date (number) column; every other stays text exactly
    as read, so ``00123`` and 18-digit ID-card numbers never turn into numbers.
@@ -54,11 +58,12 @@ import pyarrow.compute as pc
 import rvgsrust_xlsxwriter as xlsx
 
 from tiering.errors import ExportError
-from tiering.fields import FIELD_BY_KEY, field_for_header
+from tiering.fields import FIELD_BY_KEY, FIELDS, field_for_header
 from tiering.i18n import DEFAULT_LANG, t
 from tiering.insight import export_columns as insight_export_columns
 from tiering.insight import playbook_frame, playbook_headers
-from tiering.prepare import PreparedData, describe_issues
+from tiering.mapping import Mapping
+from tiering.prepare import ROLLUP_FIELDS, PreparedData, describe_issues
 from tiering.scoring import ScoredResult
 from tiering.sql import bounded_memory, quote_identifier
 from tiering.standard import Standard
@@ -102,6 +107,9 @@ _IDENTIFIER_WORDS = (
     "手机",
     "电话",
 )
+# The units a generated header can name (万元 …); a number in any other unit
+# is shown in natural units (元), which need no word.
+_UNIT_NAMES = {1e3: "thousand", 1e4: "ten_thousand", 1e8: "hundred_million"}
 ColumnKind = Literal["text", "date", "datetime", "integer", "number", "percent"]
 Progress = Callable[[str, int, int], None]
 Target = str | Path | IO[bytes]
@@ -207,30 +215,107 @@ def _names_an_identifier(header: str) -> bool:
 
 
 def _read_columns(
-    con: duckdb.DuckDBPyConnection, prepared: PreparedData | None
+    con: duckdb.DuckDBPyConnection, prepared: PreparedData | None, lang: str
 ) -> dict[str, _Column]:
-    """Return the typed column of each original column read into ``clients``.
+    """Return the typed column of original columns read into ``clients``.
 
-    Only for a client table, whose ``source`` row is the client's row: a
+    Only where a ``source`` row is the client's row. For a client table, a
     number shows its parsed value back in the column's own unit (120万 in a
-    万元 column is 120), a date its parsed date. A value that could not be
-    read is empty here and listed on the issues sheet. A date column with a
-    date Excel cannot show (before 1900) keeps the rule for other columns.
+    万元 column is 120), a date its parsed date; a value that could not be
+    read is empty here and listed on the issues sheet. For a transaction
+    table, ``source`` is the rollup: the rolled-up date, count and amount
+    (named by their field key there) get the field's name in ``lang``, the
+    other fields keep their column's name. A date column with a date Excel
+    cannot show (before 1900) keeps the rule for other columns; a rolled-up
+    one stays text.
     """
     mapping = getattr(prepared, "mapping", None)
-    if mapping is None or getattr(prepared, "kind", None) != "clients":
+    shape = getattr(prepared, "kind", None)
+    if mapping is None or shape not in ("clients", "transactions"):
         return {}
-    typed_names = set(_table_columns(con, "clients"))
     columns = {}
-    for key, header in mapping.columns.items():
-        kind = FIELD_BY_KEY[key].kind if key in FIELD_BY_KEY else None
-        if key not in typed_names or kind not in ("number", "date"):
+    for key in _table_columns(con, "clients"):
+        rolled_up = shape == "transactions" and key in ROLLUP_FIELDS
+        name = key if rolled_up else mapping.columns.get(key)
+        if name is None:
             continue
-        ref = f"typed_row.{quote_identifier(key)}"
-        if kind == "number":
-            columns[header] = _Column(header, f"{ref} / {mapping.unit(key)!r}", kind)
-        elif _dates_excel_can_show(con, key):
-            columns[header] = _Column(header, f"CAST({ref} AS DATE)", "date")
+        if rolled_up:
+            unit = _shown_unit(key, mapping)
+            header = _field_header(key, unit, lang)
+            text = _Column(header, f"src.{quote_identifier(name)}", "text")
+            columns[name] = _typed_column(con, key, header, unit) or text
+        elif column := _typed_column(con, key, name, mapping.unit(key)):
+            columns[name] = column
+    return columns
+
+
+def _typed_column(
+    con: duckdb.DuckDBPyConnection, key: str, header: str, unit: float
+) -> _Column | None:
+    """Return ``clients.<key>`` as a number in ``unit`` or as a date.
+
+    None for a field of another kind, and for dates Excel cannot show.
+    """
+    kind = FIELD_BY_KEY[key].kind if key in FIELD_BY_KEY else None
+    ref = f"typed_row.{quote_identifier(key)}"
+    if kind == "number":
+        return _Column(header, f"{ref} / {unit!r}", "number")
+    if kind == "date" and _dates_excel_can_show(con, key):
+        return _Column(header, f"CAST({ref} AS DATE)", "date")
+    return None
+
+
+def _shown_unit(key: str, *mappings: Mapping | None) -> float:
+    """Return the unit a generated column shows ``key`` in.
+
+    The unit of the first mapping that maps ``key``, when a header can name
+    it; else natural units. A purchase count has none: the rollup counts
+    rows, whatever the unit of a count column.
+    """
+    for mapping in mappings:
+        if mapping is not None and key in mapping.columns:
+            unit = mapping.unit(key)
+            return unit if unit in _UNIT_NAMES and key != "purchase_count" else 1.0
+    return 1.0
+
+
+def _field_header(key: str, unit: float, lang: str, as_scored: bool = False) -> str:
+    """Return the field's name in ``lang``, with ``unit`` and "as scored"."""
+    label = t(f"field.{key}", lang)
+    if unit in _UNIT_NAMES:
+        template = "as_scored_in_unit" if as_scored else "in_unit"
+        unit_name = t(f"export.unit.{_UNIT_NAMES[unit]}", lang)
+        return t(f"export.column.{template}", lang, label=label, unit=unit_name)
+    return t("export.column.as_scored", lang, label=label) if as_scored else label
+
+
+def _as_scored_columns(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedData | None, lang: str
+) -> list[_Column]:
+    """Return, for a client table joined to transactions, the value each
+    field the transactions could fill was scored with.
+
+    The join keeps the client table's value and takes the transactions'
+    rollup where it is blank or unreadable, so the client's own columns do
+    not show what was scored. Names, phone and ID-card numbers are never
+    scored and are left out.
+    """
+    transaction_mapping = getattr(prepared, "transaction_mapping", None)
+    if getattr(prepared, "kind", None) != "both" or transaction_mapping is None:
+        return []
+    loaded = set(_table_columns(con, "clients"))
+    # The rollup always counts purchases; its other fields are those mapped.
+    filled = {"purchase_count", *transaction_mapping.columns}
+    columns = []
+    for client_field in FIELDS:
+        key = client_field.key
+        if key not in filled & loaded or client_field.kind in ("id", "text"):
+            continue
+        unit = _shown_unit(key, prepared.mapping, transaction_mapping)
+        header = _field_header(key, unit, lang, as_scored=True)
+        text = f"CAST(typed_row.{quote_identifier(key)} AS VARCHAR)"
+        typed = _typed_column(con, key, header, unit)
+        columns.append(typed or _Column(header, text, "text"))
     return columns
 
 
@@ -252,7 +337,7 @@ def _id_header(con: duckdb.DuckDBPyConnection, prepared: PreparedData | None) ->
     mapping = getattr(prepared, "mapping", None)
     if mapping is None or mapping.row_ids:
         return ""
-    if getattr(prepared, "kind", None) not in ("clients", "both"):
+    if getattr(prepared, "kind", None) not in ("clients", "both", "transactions"):
         return ""
     header = mapping.columns.get("client_id", "")
     return header if header in _table_columns(con, "source") else ""
@@ -322,11 +407,11 @@ def _added_columns(
     return columns
 
 
-def _unique_headers(originals: list[_Column], added: list[_Column]) -> list[_Column]:
-    """Return originals then added, renaming added headers that would clash."""
-    taken = {column.header.casefold() for column in originals}
+def _unique_headers(columns: list[_Column]) -> list[_Column]:
+    """Return ``columns``, renaming a header that repeats an earlier one."""
+    taken: set[str] = set()
     renamed = []
-    for column in added:
+    for column in columns:
         header = column.header
         suffix = 2
         while header.casefold() in taken:
@@ -334,7 +419,7 @@ def _unique_headers(originals: list[_Column], added: list[_Column]) -> list[_Col
             suffix += 1
         taken.add(header.casefold())
         renamed.append(_Column(header, column.expression, column.kind))
-    return originals + renamed
+    return renamed
 
 
 def _export_columns(
@@ -346,7 +431,9 @@ def _export_columns(
     """Return every output column of the tiered list, in order.
 
     With ``prepared`` (its mapping), mapped number and date columns show
-    their parsed values and the id column is not repeated; without it, the
+    their parsed values, the id column is not repeated, a transaction
+    table's rolled-up columns are named in ``lang`` and a client table
+    joined to transactions shows the values scored; without it, the
     original columns are judged by their text alone.
 
     Raises:
@@ -357,14 +444,15 @@ def _export_columns(
         raise ExportError("export.error.not_scored")
     originals = []
     if _table_columns(con, "source"):
-        originals = _original_columns(con, _read_columns(con, prepared))
-    added = _added_columns(standard, scored_names, lang)
+        originals = _original_columns(con, _read_columns(con, prepared, lang))
+    added = _as_scored_columns(con, prepared, lang)
+    added += _added_columns(standard, scored_names, lang)
     if _id_header(con, prepared):
         added = [column for column in added if column.expression != "s.client_id"]
     if _table_columns(con, "insight"):
         # Next step, RFM class, CLV, follow-up date (tiering.insight).
         added += [_Column(*column) for column in insight_export_columns(lang)]
-    return _unique_headers(originals, added)
+    return _unique_headers(originals + added)
 
 
 def _select_sql(
@@ -841,7 +929,7 @@ def _summary_facts(
         ("rows_unscored", getattr(result, "rows_unscored", None), "integer"),
         ("rows_excluded", getattr(prepared, "rows_excluded", None), "integer"),
         ("rows_rejected", getattr(prepared, "rows_rejected", None), "integer"),
-        *_transaction_lines(prepared),
+        *_transaction_lines(prepared, lang),
         ("generated_at", meta.generated_at, "datetime"),
         ("generated_by", meta.generated_by, "text"),
     ]
@@ -857,15 +945,20 @@ def _loaded_key(prepared: Any) -> str:
     return "rows_loaded"
 
 
-def _transaction_lines(prepared: Any) -> list[tuple[str, Any, ColumnKind]]:
+def _transaction_lines(prepared: Any, lang: str) -> list[tuple[str, Any, ColumnKind]]:
     """The transaction table's row accounting, when one was joined to the
-    client table: its rows for clients not in that table are excluded."""
+    client table (its rows for clients not in that table are excluded), and
+    which table's value was scored."""
     if getattr(prepared, "kind", None) != "both":
         return []
-    return [
+    keys = ("rows_in_file", "rows_loaded", "rows_excluded", "rows_rejected")
+    lines: list[tuple[str, Any, ColumnKind]] = [
         (f"transaction_{key}", getattr(prepared, f"transaction_{key}", None), "integer")
-        for key in ("rows_in_file", "rows_loaded", "rows_excluded", "rows_rejected")
+        for key in keys
     ]
+    # Which value was scored where both tables have one (see the columns).
+    rule = t("export.summary.as_scored_rule", lang)
+    return lines + [("as_scored", rule, "text")]
 
 
 # --- data issues and standard sheets ----------------------------------------
