@@ -41,7 +41,7 @@ def describe_session(holder):
     """Name the loaded data and the standard in the sidebar."""
     with holder.container():
         if workspace.con is not None:
-            st.caption(tr("app.dataset", name=workspace.dataset_name, rows=workspace.prepared.rows_loaded))
+            st.caption(tr("app.dataset", name=workspace.dataset_name, rows=workspace.prepared.clients))
         version = app_state.standard_version()  # says so if edited, not published
         st.caption(tr("app.standard", name=workspace.standard.name, version=version))
 

@@ -24,7 +24,7 @@ st.caption(tr("upload.intro"))
 if st.button(tr("upload.sample"), type="primary", key="load_sample"):
     try:
         app_state.load_sample()
-        st.success(tr("upload.sample_loaded", rows=ws.prepared.rows_loaded))
+        st.success(tr("upload.sample_loaded", rows=ws.prepared.clients))
     except Exception as error:
         app_state.show_error(error)
 
@@ -102,6 +102,29 @@ def mapping_editor(raw, key):
     return chosen, units, detected, name
 
 
+def metric_row(counts, loaded_label):
+    """Rows in file, loaded (or used), excluded and rejected, side by side."""
+    labels = ["upload.rows_in_file", loaded_label, "upload.rows_excluded", "upload.rows_rejected"]
+    for column, label, count in zip(st.columns(4), labels, counts):
+        column.metric(tr(label), f"{count:,}")
+
+
+def show_row_counts(report):
+    """Account for every input row, per table when two were loaded together."""
+    if report.kind == "both":
+        st.caption(tr("upload.counts.clients", file=ws.raw.source_name))
+    elif report.kind == "transactions":
+        st.caption(tr("upload.counts.transactions", file=ws.dataset_name))
+    # A transaction table's rows are used to build its clients, not loaded as clients.
+    loaded_label = "upload.rows_used" if report.kind == "transactions" else "upload.rows_loaded"
+    metric_row([report.rows_in_file, report.rows_loaded, report.rows_excluded, report.rows_rejected], loaded_label)
+    if report.kind == "transactions":
+        st.caption(tr("upload.rolled_up", rows=report.rows_loaded, clients=report.clients))
+    if report.kind == "both":
+        st.caption(tr("upload.counts.transactions", file=ws.transactions.source_name))
+        metric_row([report.transaction_rows_in_file, report.transaction_rows_loaded, report.transaction_rows_excluded, report.transaction_rows_rejected], "upload.rows_used")
+
+
 earlier = ws.prepared
 refused = False
 try:
@@ -134,7 +157,7 @@ try:
                 raws.get("transactions"), mappings.get("transactions"),
                 duplicates=duplicates, progress=app_state.progress_bar(),
             )
-        st.success(tr("upload.loaded", rows=ws.prepared.rows_loaded, seconds=f"{ws.load_seconds:.1f}"))
+        st.success(tr("upload.loaded", rows=ws.prepared.clients, seconds=f"{ws.load_seconds:.1f}"))
         for key, raw in raws.items():
             remember_mapping(mappings[key], raw, names[key])
             st.caption(tr("upload.mapping_saved", name=names[key].strip()))
@@ -146,15 +169,11 @@ except Exception as error:
 # result of this upload. (A failure after the load, saving the mapping,
 # still shows the new data's report.)
 if refused and earlier is not None and ws.prepared is earlier:
-    st.info(tr("upload.kept_data", name=ws.dataset_name, rows=ws.prepared.rows_loaded))
+    st.info(tr("upload.kept_data", name=ws.dataset_name, rows=ws.prepared.clients))
 elif ws.prepared is not None:
     st.subheader(tr("upload.report", name=ws.dataset_name))
     report = ws.prepared
-    cols = st.columns(4)
-    cols[0].metric(tr("upload.rows_in_file"), f"{report.rows_in_file:,}")
-    cols[1].metric(tr("upload.rows_loaded"), f"{report.rows_loaded:,}")
-    cols[2].metric(tr("upload.rows_excluded"), f"{report.rows_excluded:,}")
-    cols[3].metric(tr("upload.rows_rejected"), f"{report.rows_rejected:,}")
+    show_row_counts(report)
     st.caption(tr("upload.as_of", date=report.as_of))
     if len(report.issues):
         issues = describe_issues(report.issues, app_state.lang())

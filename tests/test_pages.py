@@ -574,3 +574,75 @@ def test_the_standard_page_says_at_once_when_the_draft_is_edited(app):
     app.slider(key="cut_钻石_0").set_value(75.0).run()
 
     assert not any(DRAFT_NOTICE in c.value for c in app.caption)
+
+
+# --- two tables: every row of each accounted for, issues name their table -----
+
+CLIENTS_CSV = "客户编号,累计金额\nA1,100\nA2,200\nA3,300\nA4,abc\n".encode()
+TRANSACTIONS_CSV = (
+    "客户编号,交易日期,交易金额\n"
+    "A1,2024-01-05,100\n"
+    "B9,2024-01-06,200\n"
+    "A2,2024-02-01,300\n"
+    ",2024-02-02,50\n"
+    "A1,2024-03-02,10\n"
+).encode()
+
+
+def upload_tables(at, clients=None, transactions=None):
+    open_page(at, "pages/upload.py")
+    if clients is not None:
+        at.file_uploader[0].upload("clients.csv", clients, "text/csv").run()
+    if transactions is not None:
+        at.file_uploader[1].upload("tx.csv", transactions, "text/csv").run()
+    at.button(key="apply_upload").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def metric_rows(at):
+    pairs = [(m.label, m.value) for m in at.metric]
+    return [pairs[i : i + 4] for i in range(0, len(pairs), 4)]
+
+
+def test_two_tables_report_the_rows_of_each(app):
+    upload_tables(app, CLIENTS_CSV, TRANSACTIONS_CSV)
+
+    captions = [c.value for c in app.caption]
+    assert "客户表「clients.csv」" in captions
+    assert "交易明细表「tx.csv」" in captions
+    assert metric_rows(app) == [
+        [("文件数据行", "4"), ("已加载", "4"), ("已排除", "0"), ("无法使用", "0")],
+        [("文件数据行", "5"), ("已使用", "3"), ("已排除", "1"), ("无法使用", "1")],
+    ]
+
+
+def test_two_tables_issues_name_the_table_of_each_row(app):
+    upload_tables(app, CLIENTS_CSV, TRANSACTIONS_CSV)
+
+    frames = [d.value for d in app.dataframe]
+    issues = [f for f in frames if list(f.columns)[:2] == ["表", "行号"]]
+    assert len(issues) == 1
+    rows = list(zip(issues[0]["表"], issues[0]["行号"]))
+    assert ("客户表", 5) in rows
+    assert ("交易表", 5) in rows
+
+
+def test_one_table_issues_have_no_table_column(app):
+    upload_tables(app, UPLOAD_CSV)
+
+    columns = [list(d.value.columns) for d in app.dataframe]
+    assert ["行号", "列", "值", "处理", "原因"] in columns
+    assert not [names for names in columns if "表" in names]
+
+
+def test_a_transaction_table_alone_counts_clients_not_rows(app):
+    upload_tables(app, transactions=TRANSACTIONS_CSV)
+
+    assert [s.value for s in app.success][0].startswith("已加载 3 位客户，")
+    assert "交易明细表「tx.csv」" in [c.value for c in app.caption]
+    assert "4 行交易汇总为 3 位客户。" in [c.value for c in app.caption]
+    assert metric_rows(app) == [
+        [("文件数据行", "5"), ("已使用", "4"), ("已排除", "0"), ("无法使用", "1")],
+    ]

@@ -1251,3 +1251,77 @@ def test_a_client_table_alone_counts_no_transaction_rows(duckdb_con, tmp_path):
         prepared.transaction_rows_in_file,
         prepared.transaction_rows_excluded,
     ) == (0, 0)
+
+
+# --- issues of two tables say which table each row number counts in -----------
+
+CLIENTS_WITH_TEXT_AMOUNT = "客户编号,累计金额\nA1,100\nA2,200\nA3,300\nA4,abc\n"
+
+
+def _load_both(con, folder):
+    clients = _csv(folder, "clients.csv", CLIENTS_WITH_TEXT_AMOUNT)
+    transactions = _csv(folder, "tx.csv", fx.ORPHAN_TRANSACTIONS_TEXT)
+    return load_clients(
+        con,
+        clients,
+        detect_mapping(clients),
+        transactions=transactions,
+        transaction_mapping=detect_mapping(transactions),
+    )
+
+
+@pytest.mark.parametrize(
+    "lang, header, clients, transactions",
+    [
+        ("zh", ["表", "行号", "列", "值", "处理", "原因"], "客户表", "交易表"),
+        (
+            "en",
+            ["Table", "Row", "Column", "Value", "Status", "Reason"],
+            "Client table",
+            "Transaction table",
+        ),
+    ],
+)
+def test_issues_of_two_tables_name_the_table_of_each_row(
+    duckdb_con, tmp_path, lang, header, clients, transactions
+):
+    prepared = _load_both(duckdb_con, tmp_path)
+
+    described = describe_issues(prepared.issues, lang)
+
+    assert list(described.columns) == header
+    rows = list(zip(described.iloc[:, 0], described.iloc[:, 1]))
+    assert (clients, 5) in rows
+    assert (transactions, 5) in rows
+    assert [table for table, _ in rows] == [
+        clients if file == "clients" else transactions
+        for file in prepared.issues["file"]
+    ]
+
+
+def test_issues_of_a_transaction_table_alone_name_no_table(duckdb_con, tmp_path):
+    transactions = _csv(tmp_path, "tx.csv", fx.ORPHAN_TRANSACTIONS_TEXT)
+    prepared = load_clients(
+        duckdb_con, None, None, transactions, detect_mapping(transactions)
+    )
+
+    described = describe_issues(prepared.issues, "zh")
+
+    assert list(described.columns) == ["行号", "列", "值", "处理", "原因"]
+
+
+def test_issues_workbook_of_two_tables_has_the_table_column(duckdb_con, tmp_path):
+    from openpyxl import load_workbook
+
+    from tiering.export import write_issues_workbook
+
+    prepared = _load_both(duckdb_con, tmp_path)
+    target = tmp_path / "issues.xlsx"
+
+    write_issues_workbook(target, prepared, "zh")
+
+    sheet = load_workbook(target).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:2] == ["表", "行号"]
+    assert ["客户表", 5] in [row[:2] for row in rows[1:]]
+    assert ["交易表", 5] in [row[:2] for row in rows[1:]]

@@ -432,7 +432,12 @@ def describe_issues(issues: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
         lang: ``zh`` or ``en``.
 
     Returns:
-        A frame with the row, column, value, status and a reason sentence.
+        A frame with the row, column, value, status and a reason sentence;
+        first a table column (客户表 / 交易表) when some issue is on the
+        transaction table joined to a client table, as a row number alone
+        would not say which file it counts in. A table loaded alone (its
+        issues are marked ``clients``, even a transaction table's) gets
+        none.
     """
     frame = issues.reindex(columns=ISSUE_COLUMNS)
     keys = frame[["reason_key", "row", "column", "value", "detail"]].drop_duplicates()
@@ -446,7 +451,14 @@ def describe_issues(issues: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     described["status"] = [
         t(f"ingest.status.{status}", lang) for status in described["status"]
     ]
-    described = described[["row", "column", "value", "status", "reason"]]
+    names = ["row", "column", "value", "status", "reason"]
+    # Two tables with issues on the client table only get no table column
+    # either: the issues alone do not show that a second table was loaded,
+    # and the workbook's issues sheet is built from them alone.
+    if (frame["file"] == "transactions").any():
+        described["file"] = [t(f"ingest.file.{file}", lang) for file in frame["file"]]
+        names.insert(0, "file")
+    described = described[names]
     described.columns = [t(f"ingest.issues.{name}", lang) for name in described.columns]
     return described
 

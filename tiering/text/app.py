@@ -325,5 +325,19 @@ MESSAGES.update(
             "en": "Score of client {client}",
         },
         "chart.points": {"zh": "分", "en": "Points"},
+        # The upload page's row counts, per table when two are loaded.
+        "upload.counts.clients": {
+            "zh": "客户表「{file}」",
+            "en": "Client table '{file}'",
+        },
+        "upload.counts.transactions": {
+            "zh": "交易明细表「{file}」",
+            "en": "Transaction table '{file}'",
+        },
+        "upload.rows_used": {"zh": "已使用", "en": "Used"},
+        "upload.rolled_up": {
+            "zh": "{rows:,} 行交易汇总为 {clients:,} 位客户。",
+            "en": "{rows:,} transaction rows were rolled up into {clients:,} clients.",
+        },
     }
 )

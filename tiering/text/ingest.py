@@ -284,4 +284,9 @@ MESSAGES = {
         "zh": "已读取 {rows:,} 行，用时不到 0.1 秒。",
         "en": "Read {rows:,} rows in under 0.1 s.",
     },
+    # The issues' table column, shown when a client table and a transaction
+    # table were loaded together: each numbers its rows from its own header.
+    "ingest.issues.file": {"zh": "表", "en": "Table"},
+    "ingest.file.clients": {"zh": "客户表", "en": "Client table"},
+    "ingest.file.transactions": {"zh": "交易表", "en": "Transaction table"},
 }
