@@ -150,7 +150,8 @@ try:
             st.dataframe(raw.frame.head(20).rename(columns={"_row": tr("upload.row_number")}), hide_index=True)
     if raws:
         duplicates = st.selectbox(tr("upload.duplicates"), DUPLICATE_POLICIES, format_func=lambda policy: tr(f"upload.duplicates.{policy}"), key="duplicates")
-    if raws and st.button(tr("upload.apply"), type="primary", key="apply_upload"):
+    # A chosen file refused above would be left out of the load without a word.
+    if raws and not refused and st.button(tr("upload.apply"), type="primary", key="apply_upload"):
         with st.spinner(tr("upload.loading")):
             app_state.load_dataset(
                 raws.get("clients"), mappings.get("clients"),

@@ -646,3 +646,14 @@ def test_a_transaction_table_alone_counts_clients_not_rows(app):
     assert metric_rows(app) == [
         [("文件数据行", "5"), ("已使用", "4"), ("已排除", "0"), ("无法使用", "1")],
     ]
+
+
+def test_an_empty_transactions_file_stops_the_load_of_both(app):
+    open_page(app, "pages/upload.py")
+    app.file_uploader[0].upload("clients.csv", CLIENTS_CSV, "text/csv").run()
+    app.file_uploader[1].upload("tx.csv", "客户编号,交易日期,交易金额\n".encode(), "text/csv").run()
+
+    assert not app.exception, app.exception
+    assert "tx.csv" in app.error[0].value
+    # Loading the client table alone would score clients without their purchases.
+    assert not [b for b in app.button if b.key == "apply_upload"]
