@@ -299,16 +299,19 @@ def _write_issues(prepared: PreparedData, args: argparse.Namespace) -> list[str]
     be reported somewhere (ids as text, so a workbook, not another CSV).
     """
     lines = len(prepared.issues)
-    if not lines:
-        return []
     if args.out.suffix.lower() != ".csv":
+        if not lines:
+            return []
         sheet = t("export.sheet.issues", args.lang)
         return [t("export.cli.issues_sheet", args.lang, lines=lines, sheet=sheet)]
+    # Written on every run, none found included: a list left from an earlier
+    # run to the same path would read as this run's.
     target = args.out.with_name(
         f"{args.out.stem}_{t('export.cli.issues_file', args.lang)}.xlsx"
     )
     write_issues_workbook(target, prepared, args.lang)
-    return [t("export.cli.issues_written", args.lang, lines=lines, path=target)]
+    key = "export.cli.issues_written" if lines else "export.cli.no_issues_written"
+    return [t(key, args.lang, lines=lines, path=target)]
 
 
 def _operator() -> str:

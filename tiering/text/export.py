@@ -196,6 +196,10 @@ MESSAGES = {
         "zh": "数据问题清单共 {lines:,} 行，已写入 {path}",
         "en": "Data issue lines: {lines:,}, written to {path}",
     },
+    "export.cli.no_issues_written": {
+        "zh": "没有数据问题，已写入 {path}",
+        "en": "No data issues; written to {path}",
+    },
     "export.cli.issues_file": {"zh": "数据问题", "en": "issues"},
     "export.cli.written": {"zh": "已写入 {path}", "en": "Written to {path}"},
     "export.error.format": {
